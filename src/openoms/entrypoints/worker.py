@@ -1,0 +1,71 @@
+"""Background work: expiring reservations and purging old idempotency keys.
+
+``oms worker`` runs :func:`run_forever`; ``oms serve`` runs the same jobs in a thread
+(:class:`BackgroundWorker`) so the embedded default is one process. Every job claims its rows
+in the database, so any number of workers may run side by side.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import structlog
+
+from openoms.infra import idempotency
+from openoms.infra.db import Database
+from openoms.infra.settings import Settings
+from openoms.inventory.services.reservations import expire_reservations
+
+log = structlog.get_logger()
+
+
+def jobs(db: Database) -> list[tuple[str, Callable[[], int]]]:
+    return [
+        ("inventory.reservations_expired", lambda: expire_reservations(db.uow())),
+        ("idempotency.keys_purged", lambda: idempotency.purge_expired(db.engine)),
+    ]
+
+
+def run_once(db: Database) -> dict[str, int]:
+    """Run every job once; a failing job is logged and does not stop the others."""
+    done: dict[str, int] = {}
+    for name, job in jobs(db):
+        try:
+            count = job()
+        except Exception:  # the worker must outlive any single job's failure
+            log.exception("worker.job_failed", job=name)
+            continue
+        done[name] = count
+        if count:
+            log.info(name, count=count)
+    return done
+
+
+class BackgroundWorker:
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db = db
+        self.interval = settings.worker_interval_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="oms-worker", daemon=True)
+
+    def start(self) -> None:
+        log.info("worker.started", embedded=True, interval=self.interval)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            run_once(self.db)
+            self._stop.wait(self.interval)
+
+
+def run_forever(db: Database, settings: Settings, stop: threading.Event | None = None) -> None:
+    stop = stop or threading.Event()
+    log.info("worker.started", embedded=False, interval=settings.worker_interval_seconds)
+    while not stop.is_set():
+        run_once(db)
+        stop.wait(settings.worker_interval_seconds)

@@ -1,0 +1,186 @@
+"""Engine, shared metadata and the unit of work.
+
+SQLite runs in WAL mode with foreign keys on; every write transaction starts with
+``BEGIN IMMEDIATE`` so that two writers queue on the busy timeout instead of failing with
+"database is locked" when one of them upgrades a read lock. PostgreSQL runs through psycopg 3.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+
+from openoms.shared.events import Event
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def normalize_url(raw: str) -> URL:
+    """Accept the usual spellings of a database URL and pick our drivers.
+
+    ``postgres://``, ``postgresql://`` and ``postgresql+psycopg2://`` all become psycopg 3;
+    a bare file path becomes an SQLite file.
+    """
+    if "://" not in raw:
+        raw = f"sqlite:///{raw}"
+    url = make_url(raw)
+    backend = url.get_backend_name()
+    if backend in ("postgres", "postgresql"):
+        return url.set(drivername="postgresql+psycopg")
+    if backend == "sqlite":
+        return url.set(drivername="sqlite+pysqlite")
+    raise ValueError(f"unsupported database '{backend}': use SQLite or PostgreSQL")
+
+
+def create_db_engine(
+    raw_url: str, *, pool_size: int = 10, max_overflow: int = 20, busy_timeout: float = 30.0
+) -> Engine:
+    url = normalize_url(raw_url)
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, pool_size=pool_size, busy_timeout=busy_timeout)
+    return sa.create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: URL, *, pool_size: int, busy_timeout: float) -> Engine:
+    database = url.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(
+        url,
+        connect_args={"timeout": busy_timeout, "check_same_thread": False},
+        pool_size=pool_size,
+        max_overflow=pool_size * 2,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not pysqlite, decide when transactions begin (the pysqlite recipe).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        readonly = conn.get_execution_options().get("oms_readonly", False)
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+# Set by the HTTP idempotency layer for the duration of one request; the unit of work marks
+# the key as used in the same transaction as the change it guards.
+current_idempotency_claim: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar(
+    "current_idempotency_claim", default=None
+)
+
+
+class UnitOfWork:
+    """One use case, one transaction: ``with db.uow() as uow: ... uow.commit()``.
+
+    Leaving the block without committing rolls back. Events recorded with :meth:`record`
+    are written to the outbox in the same transaction at commit.
+    """
+
+    def __init__(self, engine: Engine, *, readonly: bool = False) -> None:
+        self._engine = engine
+        self._readonly = readonly
+        self._events: list[Event] = []
+        self._conn: Connection | None = None
+        self._tx: sa.RootTransaction | None = None
+
+    @property
+    def conn(self) -> Connection:
+        if self._conn is None:
+            raise RuntimeError("the unit of work is not open")
+        return self._conn
+
+    @property
+    def dialect(self) -> str:
+        return self._engine.dialect.name
+
+    def __enter__(self) -> UnitOfWork:
+        conn = self._engine.connect()
+        if self._readonly:
+            conn = conn.execution_options(oms_readonly=True)
+        self._conn = conn
+        self._tx = conn.begin()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self._tx is not None and self._tx.is_active:
+                self._tx.rollback()
+        finally:
+            if self._conn is not None:
+                self._conn.close()
+            self._conn = None
+            self._tx = None
+            self._events.clear()
+
+    def record(self, event_: Event) -> None:
+        self._events.append(event_)
+
+    def commit(self) -> None:
+        from openoms.infra import idempotency, outbox  # tables of the infra layer
+
+        if self._tx is None:
+            raise RuntimeError("the unit of work is not open")
+        if self._events:
+            outbox.write(self.conn, self._events)
+            self._events.clear()
+        claim = current_idempotency_claim.get()
+        if claim is not None and not self._readonly:
+            idempotency.mark_committed(self.conn, *claim)
+        self._tx.commit()
+
+
+class Database:
+    """The engine and the two kinds of unit of work it hands out."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> Database:
+        return cls(create_db_engine(url, **kwargs))
+
+    def uow(self) -> UnitOfWork:
+        """A write transaction (``BEGIN IMMEDIATE`` on SQLite)."""
+        return UnitOfWork(self.engine)
+
+    def reader(self) -> UnitOfWork:
+        """A read-only transaction: never takes SQLite's write lock."""
+        return UnitOfWork(self.engine, readonly=True)
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,35 @@
+"""Configuration from the environment (``OMS_*``); documented in the README's table."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OMS_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./var/openoms.db",
+        description="SQLAlchemy URL: sqlite:///path or postgresql://user@host/db",
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    base_currency: str = "EUR"
+    merchant_name: str = "OpenOMS Demo Outfitters"
+    db_pool_size: int = 10
+    db_max_overflow: int = 20
+    sqlite_busy_timeout_seconds: float = 30.0
+    embedded_worker: bool = True
+    worker_interval_seconds: float = 5.0
+    reservation_default_ttl_minutes: int = 30
+    log_level: str = "INFO"
+    log_json: bool = False
+    idempotency_ttl_hours: int = 24
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()

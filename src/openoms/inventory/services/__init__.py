@@ -1,0 +1,1 @@
+"""Inventory use cases, one module per family: stock, reservations, transfers."""

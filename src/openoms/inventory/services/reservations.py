@@ -1,0 +1,478 @@
+"""Reserving stock for carts, order lines and transfers; releasing, expiring and shipping it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from openoms.infra.db import UnitOfWork
+from openoms.inventory import refs
+from openoms.inventory.ledger import Ledger, Level, Movement
+from openoms.inventory.model import (
+    InsufficientStock,
+    MovementKind,
+    OwnerType,
+    ReservationNotActive,
+    ReservationNotFound,
+    ReservationStatus,
+    Shortage,
+    StockLine,
+    merge_lines,
+)
+from openoms.inventory.orm import reservations, stock_levels
+from openoms.locations import services as locations
+from openoms.shared import clock
+from openoms.shared.errors import ValidationFailed
+
+_r = reservations.c
+_sl = stock_levels.c
+
+
+@dataclass(frozen=True)
+class Reservation:
+    id: int
+    sku: str
+    location: str
+    quantity: int
+    status: ReservationStatus
+    owner_type: OwnerType
+    owner_ref: str
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    level_id: int
+    sku_id: int
+    location_id: int
+    location_code: str
+    available: int
+    rank: int
+
+
+def reserve_stock(
+    uow: UnitOfWork,
+    lines: list[StockLine],
+    *,
+    owner_type: OwnerType,
+    owner_ref: str,
+    actor: str,
+    ttl: timedelta | None = None,
+) -> list[Reservation]:
+    """Reserve every line, or none: all lines succeed or one InsufficientStock lists the short ones.
+
+    A line without a location takes the first active location (by priority) that can cover
+    it whole. Raises: ValidationFailed, SkuNotFound, LocationNotFound, InsufficientStock.
+    """
+    merged = merge_lines(lines)
+    if not owner_ref:
+        raise ValidationFailed.single("owner_ref", "must not be empty")
+    now = clock.now()
+    expires_at = now + ttl if ttl else None
+    with uow:
+        reserved = _reserve_in(uow, merged, owner_type, owner_ref, actor, now, expires_at)
+        uow.commit()
+    return reserved
+
+
+def reserve_in_transaction(
+    uow: UnitOfWork,
+    lines: list[StockLine],
+    *,
+    owner_type: OwnerType,
+    owner_ref: str,
+    actor: str,
+    expires_at: datetime | None = None,
+) -> list[Reservation]:
+    """The same as :func:`reserve_stock`, inside a unit of work the caller has open."""
+    return _reserve_in(
+        uow, merge_lines(lines), owner_type, owner_ref, actor, clock.now(), expires_at
+    )
+
+
+def _reserve_in(
+    uow: UnitOfWork,
+    merged: list[StockLine],
+    owner_type: OwnerType,
+    owner_ref: str,
+    actor: str,
+    now: datetime,
+    expires_at: datetime | None,
+) -> list[Reservation]:
+    ranked = {
+        code: (rank, loc_id) for rank, (loc_id, code) in enumerate(locations.ranked_active(uow))
+    }
+    candidates = _candidates(uow.conn, merged, ranked)
+    ledger = Ledger(uow.conn, actor=actor, reference=f"{owner_type.value}:{owner_ref}", now=now)
+    taken: list[tuple[StockLine, Level, str]] = []
+    shortages: list[Shortage] = []
+    # Fixed order (SKU id, then location) so concurrent multi-line requests never deadlock.
+    for line in sorted(merged, key=lambda ln: (_sku_order(candidates, ln), ln.location or "")):
+        options = [
+            c for c in candidates.get(line.sku, []) if line.location in (None, c.location_code)
+        ]
+        hit = _take_first(ledger, options, line.quantity)
+        if hit is None:
+            shortages.append(_shortage(uow, line, options))
+        else:
+            taken.append((line, *hit))
+    if shortages:
+        raise InsufficientStock(shortages)
+    rows = [
+        {
+            "stock_level_id": level.id,
+            "sku_id": level.sku_id,
+            "location_id": level.location_id,
+            "owner_type": owner_type.value,
+            "owner_ref": owner_ref,
+            "quantity": line.quantity,
+            "quantity_initial": line.quantity,
+            "status": ReservationStatus.ACTIVE.value,
+            "expires_at": expires_at,
+            "created_at": now,
+        }
+        for line, level, _ in taken
+    ]
+    ids = uow.conn.execute(
+        reservations.insert().returning(_r.id, sort_by_parameter_order=True), rows
+    )
+    for line, level, _ in taken:
+        ledger.record(
+            Movement(MovementKind.RESERVATION, level.sku_id, level.location_id, 0, line.quantity)
+        )
+    ledger.flush()
+    return [
+        Reservation(
+            rid,
+            line.sku,
+            code,
+            line.quantity,
+            ReservationStatus.ACTIVE,
+            owner_type,
+            owner_ref,
+            expires_at,
+        )
+        for rid, (line, _, code) in zip(ids.scalars(), taken, strict=True)
+    ]
+
+
+def _candidates(
+    conn: Connection, lines: list[StockLine], ranked: dict[str, tuple[int, int]]
+) -> dict[str, list[_Candidate]]:
+    """Stock rows that could serve the lines, best location first (priority, then code)."""
+    rows = conn.execute(
+        sa.select(
+            _sl.id,
+            _sl.sku_id,
+            _sl.location_id,
+            _sl.sku_code,
+            _sl.location_code,
+            _sl.on_hand - _sl.reserved - _sl.safety_stock,
+        ).where(_sl.sku_code.in_({ln.sku for ln in lines}), _sl.location_code.in_(list(ranked)))
+    ).all()
+    out: dict[str, list[_Candidate]] = {}
+    for r in rows:
+        out.setdefault(r[3], []).append(
+            _Candidate(r[0], r[1], r[2], r[4], int(r[5]), ranked[r[4]][0])
+        )
+    for found in out.values():
+        found.sort(key=lambda c: c.rank)
+    return out
+
+
+def _sku_order(candidates: dict[str, list[_Candidate]], line: StockLine) -> int:
+    found = candidates.get(line.sku)
+    return found[0].sku_id if found else 0
+
+
+def _take_first(
+    ledger: Ledger, options: list[_Candidate], quantity: int
+) -> tuple[Level, str] | None:
+    # Try the locations that looked able to cover the line; the guarded UPDATE decides.
+    for option in options:
+        if option.available < quantity:
+            continue
+        level = ledger.change(option.level_id, 0, quantity)
+        if level is not None:
+            return level, option.location_code
+    return None
+
+
+def _shortage(uow: UnitOfWork, line: StockLine, options: list[_Candidate]) -> Shortage:
+    if not options:
+        refs.sku_ids(uow, [line.sku])  # unknown SKU is a 404, not a shortage
+        if line.location is not None:
+            refs.location_id(uow, line.location)
+    best = max((o.available for o in options), default=0)
+    return Shortage(line.sku, line.location, line.quantity, max(0, best))
+
+
+def release_reservation(
+    uow: UnitOfWork,
+    reservation_id: int,
+    *,
+    actor: str,
+    quantity: int | None = None,
+    reason: str = "released",
+) -> Reservation:
+    """Give reserved units back to available stock (all of them, or ``quantity``).
+
+    Raises: ReservationNotFound, ReservationNotActive, ValidationFailed.
+    """
+    with uow:
+        current = _lock(uow.conn, reservation_id)
+        qty = _quantity(current, quantity)
+        ledger = Ledger(uow.conn, actor=actor, reference=_ref(current), now=clock.now())
+        done = _close(uow.conn, current, qty, ReservationStatus.RELEASED, ledger.now)
+        level = ledger.change(current["stock_level_id"], 0, -qty)
+        assert level is not None, "reserved units are always releasable"
+        ledger.record(
+            Movement(MovementKind.RELEASE, level.sku_id, level.location_id, 0, -qty, reason=reason)
+        )
+        ledger.flush()
+        uow.commit()
+    return done
+
+
+def release_owner(uow: UnitOfWork, owner_type: OwnerType, owner_ref: str, *, actor: str) -> int:
+    """Release every active reservation of an owner (a cart, an order line). Returns units."""
+    with uow:
+        total = release_owner_in_transaction(uow, owner_type, owner_ref, actor=actor)
+        uow.commit()
+    return total
+
+
+def release_owner_in_transaction(
+    uow: UnitOfWork,
+    owner_type: OwnerType,
+    owner_ref: str,
+    *,
+    actor: str,
+    status: ReservationStatus = ReservationStatus.RELEASED,
+) -> int:
+    rows = (
+        uow.conn.execute(
+            _active_query()
+            .where(_r.owner_type == owner_type.value, _r.owner_ref == owner_ref)
+            .order_by(_r.sku_id, _r.location_id)
+        )
+        .mappings()
+        .all()
+    )
+    return _release_rows(uow, [dict(r) for r in rows], actor, status)
+
+
+def expire_reservations(uow: UnitOfWork, *, limit: int = 500) -> int:
+    """Release reservations whose time ran out. Safe with many workers. Returns how many."""
+    with uow:
+        query = (
+            _active_query()
+            .where(_r.expires_at <= clock.now())
+            .order_by(_r.sku_id, _r.location_id)
+            .limit(limit)
+        )
+        if uow.dialect == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        rows = [dict(r) for r in uow.conn.execute(query).mappings()]
+        _release_rows(uow, rows, "system:expiry", ReservationStatus.EXPIRED)
+        uow.commit()
+    return len(rows)
+
+
+def _release_rows(
+    uow: UnitOfWork, rows: list[dict[str, Any]], actor: str, status: ReservationStatus
+) -> int:
+    now = clock.now()
+    total = 0
+    for row in rows:
+        ledger = Ledger(uow.conn, actor=actor, reference=_ref(row), now=now)
+        _close(uow.conn, row, row["quantity"], status, now)
+        level = ledger.change(row["stock_level_id"], 0, -row["quantity"])
+        assert level is not None, "reserved units are always releasable"
+        ledger.record(
+            Movement(
+                MovementKind.RELEASE,
+                level.sku_id,
+                level.location_id,
+                0,
+                -row["quantity"],
+                reason=status.value,
+            )
+        )
+        ledger.flush()
+        total += row["quantity"]
+    return total
+
+
+def ship_reservation(
+    uow: UnitOfWork,
+    reservation_id: int,
+    *,
+    actor: str,
+    reference: str,
+    quantity: int | None = None,
+    bin_id: int | None = None,
+) -> Reservation:
+    """Turn reserved units into a shipment: they leave on_hand and the reservation.
+
+    Raises: ReservationNotFound, ReservationNotActive, ValidationFailed.
+    """
+    with uow:
+        done = ship_in_transaction(
+            uow, reservation_id, actor=actor, reference=reference, quantity=quantity, bin_id=bin_id
+        )
+        uow.commit()
+    return done
+
+
+def ship_in_transaction(
+    uow: UnitOfWork,
+    reservation_id: int,
+    *,
+    actor: str,
+    reference: str,
+    quantity: int | None = None,
+    bin_id: int | None = None,
+    kind: MovementKind = MovementKind.SHIPMENT,
+) -> Reservation:
+    current = _lock(uow.conn, reservation_id)
+    qty = _quantity(current, quantity)
+    ledger = Ledger(uow.conn, actor=actor, reference=reference, now=clock.now())
+    done = _close(uow.conn, current, qty, ReservationStatus.CONSUMED, ledger.now)
+    if bin_id is not None and not ledger.take_from_bin(current["sku_id"], bin_id, qty):
+        raise InsufficientStock(
+            [Shortage(done.sku, "bin", qty, ledger.bin_quantity(current["sku_id"], bin_id))]
+        )
+    level = ledger.change(current["stock_level_id"], -qty, -qty)
+    assert level is not None, "reserved units are always on hand"
+    ledger.record_removal(level, kind, qty, reserved_delta=-qty, bin_id=bin_id)
+    ledger.flush()
+    return done
+
+
+def extend_owner(
+    uow: UnitOfWork, owner_type: OwnerType, owner_ref: str, expires_at: datetime
+) -> int:
+    """Push back the expiry of an owner's active reservations (a cart in use)."""
+    with uow:
+        result = uow.conn.execute(
+            reservations.update()
+            .where(
+                _r.owner_type == owner_type.value,
+                _r.owner_ref == owner_ref,
+                _r.status == ReservationStatus.ACTIVE.value,
+                _r.expires_at.is_not(None),
+            )
+            .values(expires_at=expires_at)
+        )
+        uow.commit()
+    return int(result.rowcount)
+
+
+def list_reservations(
+    uow: UnitOfWork,
+    *,
+    owner_type: OwnerType | None = None,
+    owner_ref: str | None = None,
+    status: ReservationStatus | None = None,
+    limit: int = 200,
+) -> list[Reservation]:
+    query = _select_full().order_by(_r.id.desc()).limit(limit)
+    if owner_type:
+        query = query.where(_r.owner_type == owner_type.value)
+    if owner_ref:
+        query = query.where(_r.owner_ref == owner_ref)
+    if status:
+        query = query.where(_r.status == status.value)
+    with uow:
+        return [_reservation(dict(r)) for r in uow.conn.execute(query).mappings()]
+
+
+def get_reservation(uow: UnitOfWork, reservation_id: int) -> Reservation:
+    """Raises: ReservationNotFound."""
+    with uow:
+        row = uow.conn.execute(_select_full().where(_r.id == reservation_id)).mappings().first()
+    if row is None:
+        raise ReservationNotFound(f"No reservation {reservation_id}.", id=reservation_id)
+    return _reservation(dict(row))
+
+
+def _select_full() -> sa.Select[Any]:
+    return sa.select(reservations, _sl.sku_code, _sl.location_code).select_from(
+        reservations.join(stock_levels, _r.stock_level_id == _sl.id)
+    )
+
+
+def _active_query() -> sa.Select[Any]:
+    return _select_full().where(_r.status == ReservationStatus.ACTIVE.value)
+
+
+def _lock(conn: Connection, reservation_id: int) -> dict[str, Any]:
+    query = _select_full().where(_r.id == reservation_id)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(of=reservations)
+    row = conn.execute(query).mappings().first()
+    if row is None:
+        raise ReservationNotFound(f"No reservation {reservation_id}.", id=reservation_id)
+    if row["status"] != ReservationStatus.ACTIVE.value:
+        raise ReservationNotActive(
+            f"Reservation {reservation_id} is {row['status']}.",
+            id=reservation_id,
+            status=row["status"],
+        )
+    return dict(row)
+
+
+def _quantity(current: dict[str, Any], quantity: int | None) -> int:
+    if quantity is None:
+        return int(current["quantity"])
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+        raise ValidationFailed.single("quantity", "must be a whole number greater than zero")
+    if quantity > current["quantity"]:
+        raise ValidationFailed.single(
+            "quantity", f"only {current['quantity']} units are reserved, not {quantity}"
+        )
+    return quantity
+
+
+def _close(
+    conn: Connection, row: dict[str, Any], quantity: int, final: ReservationStatus, now: datetime
+) -> Reservation:
+    """Take ``quantity`` off an active reservation; it closes with ``final`` when none is left."""
+    remaining = row["quantity"] - quantity
+    status = final if remaining == 0 else ReservationStatus.ACTIVE
+    result = conn.execute(
+        reservations.update()
+        .where(
+            _r.id == row["id"], _r.status == ReservationStatus.ACTIVE.value, _r.quantity >= quantity
+        )
+        .values(
+            quantity=_r.quantity - quantity,
+            status=status.value,
+            closed_at=now if remaining == 0 else None,
+        )
+    )
+    if result.rowcount != 1:
+        raise ReservationNotActive(f"Reservation {row['id']} changed meanwhile.", id=row["id"])
+    return _reservation({**row, "quantity": remaining, "status": status.value})
+
+
+def _ref(row: dict[str, Any]) -> str:
+    return f"{row['owner_type']}:{row['owner_ref']}"
+
+
+def _reservation(row: dict[str, Any]) -> Reservation:
+    return Reservation(
+        id=row["id"],
+        sku=row["sku_code"],
+        location=row["location_code"],
+        quantity=row["quantity"],
+        status=ReservationStatus(row["status"]),
+        owner_type=OwnerType(row["owner_type"]),
+        owner_ref=row["owner_ref"],
+        expires_at=row["expires_at"],
+    )

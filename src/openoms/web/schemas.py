@@ -1,0 +1,74 @@
+"""Schema pieces every domain's API uses: money in and out, pages."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from openoms.shared.errors import FieldError, ValidationFailed
+from openoms.shared.money import Money
+
+T = TypeVar("T")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MoneyIn(Strict):
+    """An amount in major units as a decimal string ("19.99") and its ISO 4217 currency."""
+
+    currency: str = Field(min_length=3, max_length=3, examples=["EUR"])
+    amount: Decimal | str = Field(examples=["19.99"])
+
+    def to_money(self, field: str) -> Money:
+        try:
+            return Money.parse(self.amount, self.currency.upper(), field=f"{field}.amount")
+        except ValidationFailed as e:
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        f"{field}.{err.field}" if err.field == "currency" else err.field,
+                        err.message,
+                    )
+                    for err in e.errors
+                ],
+                e.detail,
+            ) from None
+
+
+class MoneyOut(BaseModel):
+    currency: str
+    amount: str
+    amount_minor: int
+
+    @classmethod
+    def of(cls, money: Money) -> MoneyOut:
+        return cls(
+            currency=money.currency, amount=money.amount_str(), amount_minor=money.amount_minor
+        )
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+def collect_money(items: list[MoneyIn], field: str) -> dict[str, Money]:
+    """Parse a list of prices, one per currency; every bad entry is reported."""
+    errors: list[FieldError] = []
+    out: dict[str, Money] = {}
+    for i, item in enumerate(items):
+        try:
+            money = item.to_money(f"{field}[{i}]")
+        except ValidationFailed as e:
+            errors.extend(e.errors)
+            continue
+        if money.currency in out:
+            errors.append(FieldError(f"{field}[{i}].currency", f"{money.currency} is given twice"))
+        out[money.currency] = money
+    if errors:
+        raise ValidationFailed(errors)
+    return out

@@ -1,0 +1,92 @@
+"""Test data with random codes: tests never share rows, so they need no cleanup."""
+
+from __future__ import annotations
+
+import uuid
+
+from stdnum import ean
+
+from openoms.catalog import services as catalog
+from openoms.catalog.model import SkuSpec
+from openoms.catalog.services import ProductSpec
+from openoms.infra.db import Database
+from openoms.inventory.model import StockLine
+from openoms.inventory.services.stock import receive_stock
+from openoms.locations import services as locations
+from openoms.locations.model import Address, Location, LocationKind, LocationSpec
+from openoms.shared.money import Money
+
+
+def random_code(prefix: str = "T") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10].upper()}"
+
+
+def random_barcode() -> str:
+    body = f"{uuid.uuid4().int % 10**12:012d}"
+    return body + ean.calc_check_digit(body)
+
+
+def sku_spec(code: str | None = None, **overrides: object) -> SkuSpec:
+    values: dict[str, object] = {
+        "code": code or random_code("SKU"),
+        "name": "Test item",
+        "barcode": random_barcode(),
+        "weight_g": 500,
+        "prices": {"EUR": Money(1999, "EUR"), "USD": Money(2199, "USD")},
+    }
+    values.update(overrides)
+    return SkuSpec(**values)  # type: ignore[arg-type]
+
+
+def make_skus(db: Database, count: int = 1, **product: object) -> list[str]:
+    """A product with ``count`` variants; returns their SKU codes."""
+    specs = [sku_spec() for _ in range(count)]
+    catalog.create_product(
+        db.uow(),
+        ProductSpec(code=random_code("P"), name="Test product", skus=specs, **product),  # type: ignore[arg-type]
+    )
+    return [s.code for s in specs]
+
+
+def make_sku(db: Database, **product: object) -> str:
+    return make_skus(db, 1, **product)[0]
+
+
+def make_location(
+    db: Database,
+    *,
+    priority: int = 100,
+    kind: LocationKind = LocationKind.WAREHOUSE,
+    lat: float = 52.37,
+    lon: float = 4.89,
+    is_active: bool = True,
+) -> Location:
+    spec = LocationSpec(
+        code=random_code("L"),
+        name="Test location",
+        kind=kind,
+        address=Address("Street 1", "", "Amsterdam", "1012", "", "NL"),
+        latitude=lat,
+        longitude=lon,
+        timezone="Europe/Amsterdam",
+        priority=priority,
+        is_active=is_active,
+    )
+    return locations.create_location(db.uow(), spec)
+
+
+def add_bins(db: Database, location: str, codes: list[str], zone: str = "A") -> None:
+    locations.add_zone(db.uow(), location, zone, f"Zone {zone}")
+    locations.add_bins(db.uow(), location, zone, codes)
+
+
+def stock(
+    db: Database, sku: str, location: str, quantity: int, bin_code: str | None = None
+) -> None:
+    receive_stock(
+        db.uow(),
+        location,
+        [StockLine(sku, quantity, location, bin_code)],
+        reference="test",
+        actor="test",
+    )
