@@ -113,7 +113,10 @@ def parse_row(line: int, raw: dict[str, Any]) -> ImportRow:
     try:
         spec.validate()
     except ValidationFailed as e:
-        errors.extend(err for err in e.errors if not any(x.field == err.field for x in errors))
+        for err in e.errors:
+            column = _column_of(err.field)
+            if not any(x.field == column for x in errors):
+                errors.append(FieldError(column, err.message))
     if errors:
         raise ValidationFailed(errors)
     return ImportRow(
@@ -125,6 +128,15 @@ def parse_row(line: int, raw: dict[str, Any]) -> ImportRow:
         description=values.get("description", ""),
         spec=spec,
     )
+
+
+def _column_of(spec_field: str) -> str:
+    """The CSV column a SkuSpec field comes from (``code`` -> ``sku``)."""
+    if spec_field == "code":
+        return "sku"
+    if spec_field.startswith("prices."):
+        return "price_" + spec_field.split(".", 1)[1].lower()
+    return spec_field
 
 
 def import_rows(
@@ -176,85 +188,93 @@ def _check_unique_in_file(
 
 def _write(db: Database, batch: list[ImportRow], report: ImportReport) -> None:
     with db.uow() as uow:
-        repo = CatalogRepository(uow.conn)
-        owners = _barcode_owners(repo, [r.spec.barcode for r in batch if r.spec.barcode])
-        now = clock.now()
+        writer = _BatchWriter(CatalogRepository(uow.conn), batch)
         for row in batch:
-            owner = owners.get(row.spec.barcode or "")
+            owner = writer.barcode_owners.get(row.spec.barcode or "")
             if owner is not None and owner != row.spec.code:
-                report.errors.append(
-                    RowError(
-                        row.line, "barcode", f"{row.spec.barcode} already belongs to SKU '{owner}'"
-                    )
-                )
+                message = f"{row.spec.barcode} already belongs to SKU '{owner}'"
+                report.errors.append(RowError(row.line, "barcode", message))
                 continue
-            product_id = _upsert_product(uow.conn, repo, row, now)
-            existing = repo.get_sku(row.spec.code)
-            if existing is None:
-                repo.add_sku(product_id, row.spec, now)
+            if writer.upsert(row):
                 report.created += 1
             else:
-                repo.update_sku(existing.id, row.spec, now)
-                uow.conn.execute(
-                    skus.update().where(skus.c.id == existing.id).values(product_id=product_id)
-                )
                 report.updated += 1
         uow.commit()
 
 
-def _barcode_owners(repo: CatalogRepository, barcodes: list[str]) -> dict[str, str]:
-    if not barcodes:
-        return {}
-    rows = repo.conn.execute(
-        skus.select()
-        .with_only_columns(skus.c.barcode, skus.c.code)
-        .where(skus.c.barcode.in_(barcodes))
-    )
-    return {r.barcode: r.code for r in rows}
+class _BatchWriter:
+    """Upserts one batch with what it needs looked up once, not once per row."""
 
-
-def _upsert_product(conn: Any, repo: CatalogRepository, row: ImportRow, now: Any) -> int:
-    category_id = _ensure_categories(repo, row.category)
-    values = {
-        "name": row.product_name,
-        "brand": row.brand,
-        "category_id": category_id,
-        "updated_at": now,
-    }
-    if row.description:
-        values["description"] = row.description
-    found = conn.execute(
-        products.select()
-        .with_only_columns(products.c.id)
-        .where(products.c.code == row.product_code)
-    ).scalar()
-    if found is not None:
-        repo.update_product(found, values)
-        return int(found)
-    return repo.add_product(
-        {
-            "code": row.product_code,
-            "attributes": {},
-            "created_at": now,
-            "description": row.description,
-            **values,
+    def __init__(self, repo: CatalogRepository, batch: list[ImportRow]) -> None:
+        self.repo = repo
+        self.now = clock.now()
+        self.existing = {
+            code: ref[0] for code, ref in repo.sku_refs([r.spec.code for r in batch]).items()
         }
-    )
+        barcodes = [r.spec.barcode for r in batch if r.spec.barcode]
+        self.barcode_owners = repo.barcode_owners(barcodes) if barcodes else {}
+        self.products: dict[str, int] = {}
+        self.categories: dict[str, int] = {}
 
+    def upsert(self, row: ImportRow) -> bool:
+        """Write the row's product and SKU; True when the SKU is new."""
+        product_id = self._product(row)
+        sku_id = self.existing.get(row.spec.code)
+        if sku_id is None:
+            self.existing[row.spec.code] = self.repo.add_sku(product_id, row.spec, self.now)
+            return True
+        self.repo.update_sku(sku_id, row.spec, self.now)
+        self.repo.conn.execute(
+            skus.update().where(skus.c.id == sku_id).values(product_id=product_id)
+        )
+        return False
 
-def _ensure_categories(repo: CatalogRepository, names: list[str]) -> int | None:
-    parent_id: int | None = None
-    path: str | None = None
-    for name in names:
-        code = _slug(name)
-        path = category_path(path, code)
-        found = repo.get_category_by_path(path)
-        if found is None:
-            if repo.get_category(code) is not None:  # same name elsewhere in the tree
-                code = _slug(path.replace("/", "-"))
-            found = repo.add_category(code, name, parent_id, path)
-        parent_id = found.id
-    return parent_id
+    def _product(self, row: ImportRow) -> int:
+        if row.product_code in self.products:
+            return self.products[row.product_code]
+        values: dict[str, Any] = {
+            "name": row.product_name,
+            "brand": row.brand,
+            "category_id": self._category(row.category),
+            "updated_at": self.now,
+        }
+        if row.description:
+            values["description"] = row.description
+        found = self.repo.conn.execute(
+            products.select()
+            .with_only_columns(products.c.id)
+            .where(products.c.code == row.product_code)
+        ).scalar()
+        if found is not None:
+            self.repo.update_product(found, values)
+        else:
+            found = self.repo.add_product(
+                {
+                    "code": row.product_code,
+                    "attributes": {},
+                    "created_at": self.now,
+                    "description": row.description,
+                    **values,
+                }
+            )
+        self.products[row.product_code] = int(found)
+        return int(found)
+
+    def _category(self, names: list[str]) -> int | None:
+        parent_id: int | None = None
+        path: str | None = None
+        for name in names:
+            code = _slug(name)
+            path = category_path(path, code)
+            if path not in self.categories:
+                found = self.repo.get_category_by_path(path)
+                if found is None:
+                    if self.repo.get_category(code) is not None:  # same name elsewhere
+                        code = _slug(path.replace("/", "-"))
+                    found = self.repo.add_category(code, name, parent_id, path)
+                self.categories[path] = found.id
+            parent_id = self.categories[path]
+        return parent_id
 
 
 def _slug(text: str) -> str:

@@ -100,6 +100,12 @@ class CatalogRepository:
     def barcode_owner(self, barcode: str) -> str | None:
         return self.conn.execute(sa.select(skus.c.code).where(skus.c.barcode == barcode)).scalar()
 
+    def barcode_owners(self, barcodes: list[str]) -> dict[str, str]:
+        rows = self.conn.execute(
+            sa.select(skus.c.barcode, skus.c.code).where(skus.c.barcode.in_(barcodes))
+        )
+        return {r.barcode: r.code for r in rows}
+
     def sku_refs(self, codes: Iterable[str]) -> dict[str, tuple[int, bool]]:
         """code -> (id, is_active) for the codes that exist."""
         rows = self.conn.execute(

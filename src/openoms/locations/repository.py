@@ -21,7 +21,9 @@ class LocationRepository:
         location.zones = self.list_zones(location.id)
         return location
 
-    def list_locations(self, *, kind: str | None = None, is_active: bool | None = None) -> list[Location]:
+    def list_locations(
+        self, *, kind: str | None = None, is_active: bool | None = None
+    ) -> list[Location]:
         query = sa.select(locations).order_by(locations.c.priority, locations.c.code)
         if kind:
             query = query.where(locations.c.kind == kind)
