@@ -19,15 +19,16 @@ $(STAMP): pyproject.toml uv.lock
 	@touch $(STAMP)
 
 run: $(STAMP)  ## migrate, seed demo data on first run, serve on http://$${OMS_HOST:-127.0.0.1}:$${OMS_PORT:-8000}
-	@$(BIN)/oms db upgrade
-	@$(BIN)/oms demo --if-empty
-	@$(BIN)/oms serve
+	@$(BIN)/oms serve --setup
 
 migrate: $(STAMP)
 	@$(BIN)/oms db upgrade
 
 test: $(STAMP) lint  ## everything: lint, types, unit, integration (SQLite + PostgreSQL), e2e
-	@$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -p no:cacheprovider
+	@$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -p no:cacheprovider \
+		tests/unit tests/integration tests/fuzz
+	@# one process: the API surface test checks the traffic of the whole e2e session
+	@$(BIN)/pytest -p no:cacheprovider tests/e2e
 
 unit: $(STAMP)
 	@$(BIN)/pytest tests/unit

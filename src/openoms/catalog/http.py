@@ -40,12 +40,9 @@ def create_product(body: ProductCreate, uow: WriteUow) -> ProductOut:
     errors: list[FieldError] = []
     specs = []
     for i, variant in enumerate(body.skus):
-        try:
-            specs.append(variant.to_spec(prefix=f"skus[{i}]."))
-        except ValidationFailed as e:
-            errors.extend(e.errors)
-    if errors:
-        raise ValidationFailed(errors)
+        variant_spec, variant_errors = variant.to_spec_checked(prefix=f"skus[{i}].")
+        specs.append(variant_spec)
+        errors.extend(variant_errors)
     spec = ProductSpec(
         code=body.code,
         name=body.name,
@@ -55,6 +52,10 @@ def create_product(body: ProductCreate, uow: WriteUow) -> ProductOut:
         attributes=dict(body.attributes),
         skus=specs,
     )
+    # every bad field of every variant in one answer
+    errors.extend(e for e in services.product_errors(spec) if e not in errors)
+    if errors:
+        raise ValidationFailed(errors)
     return ProductOut.of(services.create_product(uow, spec))
 
 

@@ -60,7 +60,7 @@ def check_barcode(value: str | None, field_name: str = "barcode") -> list[FieldE
     """A GTIN-8, -12, -13 or -14 whose check digit is right."""
     if value is None:
         return []
-    if not value.isdigit() or len(value) not in GTIN_LENGTHS:
+    if not (value.isascii() and value.isdigit()) or len(value) not in GTIN_LENGTHS:
         return [FieldError(field_name, "a GTIN has 8, 12, 13 or 14 digits")]
     try:
         ean.validate(value)

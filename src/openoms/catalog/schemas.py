@@ -30,6 +30,13 @@ class VariantCreate(Strict):
     attributes: dict[str, AttributeValue] = Field(default_factory=dict)
 
     def to_spec(self, prefix: str = "") -> SkuSpec:
+        spec, errors = self.to_spec_checked(prefix)
+        if errors:
+            raise ValidationFailed(errors)
+        return spec
+
+    def to_spec_checked(self, prefix: str = "") -> tuple[SkuSpec, list[FieldError]]:
+        """The spec, with the money fields that did not parse left empty, and their errors."""
         errors: list[FieldError] = []
         prices = {}
         cost = None
@@ -42,9 +49,7 @@ class VariantCreate(Strict):
                 cost = self.unit_cost.to_money(f"{prefix}unit_cost")
             except ValidationFailed as e:
                 errors.extend(e.errors)
-        if errors:
-            raise ValidationFailed(errors)
-        return SkuSpec(
+        spec = SkuSpec(
             code=self.code,
             name=self.name,
             barcode=self.barcode,
@@ -55,6 +60,7 @@ class VariantCreate(Strict):
             is_active=self.is_active,
             attributes=dict(self.attributes),
         )
+        return spec, errors
 
 
 class SkuCreate(VariantCreate):
@@ -73,6 +79,13 @@ class SkuUpdate(Strict):
 
     def changes(self) -> dict[str, Any]:
         given = self.model_fields_set
+        nulls = [
+            n
+            for n in ("name", "is_active", "prices", "attributes")
+            if n in given and getattr(self, n) is None
+        ]
+        if nulls:
+            raise ValidationFailed([FieldError(n, "must not be null") for n in nulls])
         out: dict[str, Any] = {}
         for name in ("name", "barcode", "weight_g", "is_active", "attributes"):
             if name in given:

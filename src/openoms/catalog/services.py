@@ -240,16 +240,24 @@ def _after_id(cursor: str | None) -> int | None:
     if cursor is None:
         return None
     value = decode_cursor(cursor).get("after")
-    if not isinstance(value, int):
+    if not isinstance(value, int) or not 0 <= value < 2**63:
         raise ValidationFailed.single("cursor", "the cursor is not one this server issued")
     return value
 
 
 def _validate_product(spec: ProductSpec) -> None:
+    errors = product_errors(spec)
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def product_errors(spec: ProductSpec) -> list[FieldError]:
+    """Every rule a new product and its variants break, each with its field path."""
     errors = check_code(spec.code)
     if not spec.name.strip():
         errors.append(FieldError("name", "must not be empty"))
     seen: set[str] = set()
+    barcodes: set[str] = set()
     for i, sku in enumerate(spec.skus):
         try:
             sku.validate(prefix=f"skus[{i}].")
@@ -257,9 +265,12 @@ def _validate_product(spec: ProductSpec) -> None:
             errors.extend(e.errors)
         if sku.code in seen:
             errors.append(FieldError(f"skus[{i}].code", f"'{sku.code}' appears twice"))
+        if sku.barcode and sku.barcode in barcodes:
+            errors.append(FieldError(f"skus[{i}].barcode", f"{sku.barcode} appears twice"))
         seen.add(sku.code)
-    if errors:
-        raise ValidationFailed(errors)
+        if sku.barcode:
+            barcodes.add(sku.barcode)
+    return errors
 
 
 def _ensure_unique(repo: CatalogRepository, spec: SkuSpec) -> None:

@@ -31,11 +31,18 @@ def serve(
     host: Annotated[str | None, typer.Option(help="default: OMS_HOST")] = None,
     port: Annotated[int | None, typer.Option(help="default: OMS_PORT")] = None,
     workers: Annotated[int, typer.Option(help="HTTP worker processes")] = 1,
+    setup: Annotated[
+        bool,
+        typer.Option("--setup", help="first migrate, and load the demo into an empty database"),
+    ] = False,
 ) -> None:
     """Serve the API (and run the background jobs in-process unless OMS_EMBEDDED_WORKER=0)."""
     import uvicorn
 
     settings = get_settings()
+    if setup:
+        db_upgrade()
+        demo(if_empty=True)
     _require_schema()
     uvicorn.run(
         "openoms.entrypoints.bootstrap:application",

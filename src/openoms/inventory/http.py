@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Path, Query, status
 
 from openoms.inventory import queries
 from openoms.inventory.model import (
@@ -153,7 +153,12 @@ def reserve(body: ReservationCreate, uow: WriteUow, actor: Actor) -> list[Reserv
     lines = [StockLine(ln.sku, ln.quantity, ln.location) for ln in body.lines]
     ttl = timedelta(seconds=body.ttl_seconds) if body.ttl_seconds else None
     made = reservations.reserve_stock(
-        uow, lines, owner_type=body.owner_type, owner_ref=body.owner_ref, actor=actor, ttl=ttl
+        uow,
+        lines,
+        owner_type=OwnerType(body.owner_type.value),
+        owner_ref=body.owner_ref,
+        actor=actor,
+        ttl=ttl,
     )
     return [ReservationOut.of(r) for r in made]
 
@@ -172,20 +177,28 @@ def list_reservations(
     return [ReservationOut.of(r) for r in found]
 
 
+ReservationId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
 @router.get("/inventory/reservations/{reservation_id}")
-def get_reservation(reservation_id: int, uow: ReadUow) -> ReservationOut:
+def get_reservation(reservation_id: ReservationId, uow: ReadUow) -> ReservationOut:
     return ReservationOut.of(reservations.get_reservation(uow, reservation_id))
 
 
 @router.post("/inventory/reservations/{reservation_id}/release")
-def release(reservation_id: int, body: QuantityIn, uow: WriteUow, actor: Actor) -> ReservationOut:
+def release(
+    reservation_id: ReservationId, uow: WriteUow, actor: Actor, body: QuantityIn | None = None
+) -> ReservationOut:
+    quantity = body.quantity if body else None
     return ReservationOut.of(
-        reservations.release_reservation(uow, reservation_id, actor=actor, quantity=body.quantity)
+        reservations.release_reservation(uow, reservation_id, actor=actor, quantity=quantity)
     )
 
 
 @router.post("/inventory/reservations/{reservation_id}/ship")
-def ship(reservation_id: int, body: ShipIn, uow: WriteUow, actor: Actor) -> ReservationOut:
+def ship(
+    reservation_id: ReservationId, body: ShipIn, uow: WriteUow, actor: Actor
+) -> ReservationOut:
     return ReservationOut.of(
         reservations.ship_reservation(
             uow, reservation_id, actor=actor, reference=body.reference, quantity=body.quantity
@@ -222,11 +235,10 @@ def ship_transfer(number: str, uow: WriteUow, actor: Actor) -> TransferOut:
 
 @router.post("/transfers/{number}/receive")
 def receive_transfer(
-    number: str, body: TransferReceive, uow: WriteUow, actor: Actor
+    number: str, uow: WriteUow, actor: Actor, body: TransferReceive | None = None
 ) -> TransferOut:
-    return TransferOut.of(
-        transfers.receive_transfer(uow, number, actor=actor, received=body.received)
-    )
+    received = body.received if body else None
+    return TransferOut.of(transfers.receive_transfer(uow, number, actor=actor, received=received))
 
 
 @router.post("/transfers/{number}/cancel")

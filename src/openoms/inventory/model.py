@@ -103,6 +103,11 @@ class ReservationNotActive(Conflict):
     title = "Reservation is no longer active"
 
 
+class ReservationManagedElsewhere(Conflict):
+    code = "reservation_managed_elsewhere"
+    title = "Reservation belongs to another document"
+
+
 class TransferNotFound(NotFound):
     code = "transfer_not_found"
     title = "Transfer not found"

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from openoms.infra.db import UnitOfWork
 from openoms.inventory.orm import bin_stock, stock_levels, stock_movements
+from openoms.locations import services as location_service
 from openoms.shared.errors import ValidationFailed
 from openoms.shared.pagination import decode_cursor, encode_cursor
 
@@ -58,7 +59,9 @@ def availability(
         query = query.where(_sl.location_code.in_(locations))
     out = {sku: SkuAvailability(sku) for sku in wanted}
     with uow:
-        rows = uow.conn.execute(query).all()
+        # only what can be reserved: inactive locations promise nothing
+        active = [code for _id, code in location_service.ranked_active(uow)]
+        rows = uow.conn.execute(query.where(_sl.location_code.in_(active))).all()
     for sku, loc, on_hand, reserved, safety in rows:
         avail = max(0, on_hand - reserved - safety)
         entry = out[sku]
@@ -183,7 +186,7 @@ def binned_quantity(conn: Connection, sku_id: int, location_id: int) -> int:
 
 def _after(cursor: str) -> int:
     value = decode_cursor(cursor).get("after")
-    if not isinstance(value, int):
+    if not isinstance(value, int) or not 0 <= value < 2**63:
         raise ValidationFailed.single("cursor", "the cursor is not one this server issued")
     return value
 

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
@@ -11,7 +13,16 @@ from openoms.inventory.services.stock import LevelOut
 from openoms.inventory.services.transfers import Transfer
 from openoms.web.schemas import Strict
 
-Quantity = Field(gt=0, le=1_000_000_000)
+MAX_UNITS = 1_000_000_000
+Quantity = Field(gt=0, le=MAX_UNITS)
+
+
+class ApiOwnerType(StrEnum):
+    """Who may hold a reservation made through this API; transfers reserve for themselves."""
+
+    CART = "cart"
+    ORDER_LINE = "order_line"
+    MANUAL = "manual"
 
 
 class ReceiptLine(Strict):
@@ -29,7 +40,9 @@ class ReceiptCreate(Strict):
 class AdjustmentCreate(Strict):
     location: str
     sku: str
-    quantity_delta: int = Field(description="positive adds, negative removes; not zero")
+    quantity_delta: int = Field(
+        ge=-MAX_UNITS, le=MAX_UNITS, description="positive adds, negative removes; not zero"
+    )
     reason: AdjustmentReason
     bin: str | None = None
     reference: str = Field(default="", max_length=120)
@@ -37,7 +50,7 @@ class AdjustmentCreate(Strict):
 
 class CountLineIn(Strict):
     sku: str
-    counted: int = Field(ge=0)
+    counted: int = Field(ge=0, le=MAX_UNITS)
     bin: str | None = None
 
 
@@ -50,7 +63,7 @@ class CountCreate(Strict):
 class SafetyStockSet(Strict):
     location: str
     sku: str
-    quantity: int = Field(ge=0)
+    quantity: int = Field(ge=0, le=MAX_UNITS)
 
 
 class RelocationCreate(Strict):
@@ -68,18 +81,18 @@ class ReservationLine(Strict):
 
 
 class ReservationCreate(Strict):
-    owner_type: OwnerType = OwnerType.MANUAL
+    owner_type: ApiOwnerType = ApiOwnerType.MANUAL
     owner_ref: str = Field(min_length=1, max_length=120)
     lines: list[ReservationLine] = Field(min_length=1, max_length=500)
     ttl_seconds: int | None = Field(default=None, gt=0, le=90 * 24 * 3600)
 
 
 class QuantityIn(Strict):
-    quantity: int | None = Field(default=None, gt=0)
+    quantity: int | None = Field(default=None, gt=0, le=MAX_UNITS)
 
 
 class ShipIn(Strict):
-    quantity: int | None = Field(default=None, gt=0)
+    quantity: int | None = Field(default=None, gt=0, le=MAX_UNITS)
     reference: str = Field(min_length=1, max_length=120)
 
 
@@ -96,7 +109,7 @@ class TransferCreate(Strict):
 
 
 class TransferReceive(Strict):
-    received: dict[str, int] | None = Field(
+    received: dict[str, Annotated[int, Field(ge=0, le=MAX_UNITS)]] | None = Field(
         default=None, description="units that arrived per SKU; omit when everything arrived"
     )
 

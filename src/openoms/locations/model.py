@@ -40,11 +40,16 @@ class DuplicateLocationCode(Conflict):
     title = "Code already in use"
 
 
+# CLDR territories that are not countries: the EU, the eurozone, the UN, "unknown",
+# "outlying Oceania" and pseudo-locales.
+NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "ZZ", "QO", "XA", "XB"})
+
+
 @cache
 def country_codes() -> frozenset[str]:
-    """ISO 3166-1 alpha-2 codes known to CLDR."""
+    """ISO 3166-1 alpha-2 codes known to CLDR (XK, Kosovo, included)."""
     codes = (str(c) for c in Locale("en").territories)
-    return frozenset(c for c in codes if len(c) == 2 and c.isalpha())
+    return frozenset(c for c in codes if len(c) == 2 and c.isalpha() and c not in NOT_COUNTRIES)
 
 
 @dataclass

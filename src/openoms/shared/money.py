@@ -15,6 +15,9 @@ from babel.numbers import format_currency, get_currency_precision
 
 from openoms.shared.errors import ValidationFailed
 
+# Far beyond any real price or total, well inside a 64-bit column.
+MAX_MINOR = 10**15
+
 
 @cache
 def active_currencies() -> frozenset[str]:
@@ -64,6 +67,8 @@ class Money:
             raise ValidationFailed.single(field, "amount must be a finite number")
         places = decimals(currency)
         minor = value.scaleb(places)
+        if abs(minor) >= MAX_MINOR:
+            raise ValidationFailed.single(field, f"'{amount}' is too large an amount")
         if minor != minor.to_integral_value():
             raise ValidationFailed.single(
                 field, f"{currency} amounts have {places} decimal places at most, got '{amount}'"

@@ -8,7 +8,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from openoms.shared.errors import OmsError
@@ -61,6 +61,12 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return out or (str(loc[0]) if loc else "")
 
 
+def _error_field(error: dict[str, Any]) -> str:
+    if error.get("type") == "json_invalid":
+        return "body"
+    return _field_path(tuple(error.get("loc", ())))
+
+
 async def _oms_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, OmsError)
     errors = [{"field": e.field, "message": e.message} for e in exc.field_errors()]
@@ -77,8 +83,7 @@ async def _oms_error(_request: Request, exc: Exception) -> JSONResponse:
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
-        {"field": _field_path(tuple(e.get("loc", ()))), "message": str(e.get("msg", "invalid"))}
-        for e in exc.errors()
+        {"field": _error_field(e), "message": str(e.get("msg", "invalid"))} for e in exc.errors()
     ]
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
     return problem(422, "Invalid input", detail, "validation_failed", errors=errors)
@@ -100,6 +105,14 @@ async def _integrity_error(_request: Request, exc: Exception) -> JSONResponse:
         "Conflict",
         "The change conflicts with data written meanwhile; reload and try again.",
         "constraint_violation",
+    )
+
+
+async def _out_of_range(_request: Request, exc: Exception) -> JSONResponse:
+    # A number the schema allowed but a column cannot hold (e.g. a huge integer).
+    log.warning("db.value_out_of_range", error=str(getattr(exc, "orig", exc))[:300])
+    return problem(
+        422, "Invalid input", "A number in the request is out of range.", "value_out_of_range"
     )
 
 
@@ -129,6 +142,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(OperationalError, _operational_error)
+    app.add_exception_handler(DataError, _out_of_range)
+    app.add_exception_handler(OverflowError, _out_of_range)
     app.add_exception_handler(Exception, _unexpected)
 
 

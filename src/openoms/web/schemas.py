@@ -66,6 +66,8 @@ def collect_money(items: list[MoneyIn], field: str) -> dict[str, Money]:
         except ValidationFailed as e:
             errors.extend(e.errors)
             continue
+        if money.amount_minor < 0:
+            errors.append(FieldError(f"{field}[{i}].amount", "a price cannot be negative"))
         if money.currency in out:
             errors.append(FieldError(f"{field}[{i}].currency", f"{money.currency} is given twice"))
         out[money.currency] = money

@@ -16,6 +16,7 @@ from openoms.inventory.model import (
     InsufficientStock,
     MovementKind,
     OwnerType,
+    ReservationManagedElsewhere,
     ReservationNotActive,
     ReservationNotFound,
     ReservationStatus,
@@ -221,10 +222,12 @@ def release_reservation(
 ) -> Reservation:
     """Give reserved units back to available stock (all of them, or ``quantity``).
 
-    Raises: ReservationNotFound, ReservationNotActive, ValidationFailed.
+    Raises: ReservationNotFound, ReservationNotActive, ReservationManagedElsewhere,
+    ValidationFailed.
     """
     with uow:
         current = _lock(uow.conn, reservation_id)
+        _refuse_managed(current)
         qty = _quantity(current, quantity)
         ledger = Ledger(uow.conn, actor=actor, reference=_ref(current), now=clock.now())
         done = _close(uow.conn, current, qty, ReservationStatus.RELEASED, ledger.now)
@@ -319,9 +322,11 @@ def ship_reservation(
 ) -> Reservation:
     """Turn reserved units into a shipment: they leave on_hand and the reservation.
 
-    Raises: ReservationNotFound, ReservationNotActive, ValidationFailed.
+    Raises: ReservationNotFound, ReservationNotActive, ReservationManagedElsewhere,
+    ValidationFailed.
     """
     with uow:
+        _refuse_managed(_lock(uow.conn, reservation_id))
         done = ship_in_transaction(
             uow, reservation_id, actor=actor, reference=reference, quantity=quantity, bin_id=bin_id
         )
@@ -422,9 +427,20 @@ def _lock(conn: Connection, reservation_id: int) -> dict[str, Any]:
         raise ReservationNotActive(
             f"Reservation {reservation_id} is {row['status']}.",
             id=reservation_id,
-            status=row["status"],
+            reservation_status=row["status"],
         )
     return dict(row)
+
+
+def _refuse_managed(current: dict[str, Any]) -> None:
+    """A transfer's reservation changes only through the transfer (ship or cancel it)."""
+    if current["owner_type"] == OwnerType.TRANSFER.value:
+        raise ReservationManagedElsewhere(
+            f"Reservation {current['id']} belongs to transfer {current['owner_ref']}; "
+            "ship or cancel the transfer instead.",
+            id=current["id"],
+            transfer=current["owner_ref"],
+        )
 
 
 def _quantity(current: dict[str, Any], quantity: int | None) -> int:

@@ -121,15 +121,17 @@ def ship_transfer(uow: UnitOfWork, number: str, *, actor: str) -> Transfer:
         current = _load(uow, number, lock=True)
         check_transfer_transition(number, current.status, TransferStatus.IN_TRANSIT)
         rows = uow.conn.execute(
-            sa.select(transfer_lines.c.reservation_id)
+            sa.select(transfer_lines.c.reservation_id, transfer_lines.c.quantity)
             .select_from(transfer_lines.join(transfers))
             .where(transfers.c.number == number)
             .order_by(transfer_lines.c.sku_id)
-        ).scalars()
-        for reservation_id in rows:
+        ).all()
+        for reservation_id, quantity in rows:
+            # exactly the line's quantity: what leaves is what may arrive
             ship_in_transaction(
                 uow,
                 reservation_id,
+                quantity=quantity,
                 actor=actor,
                 reference=f"transfer:{number}",
                 kind=MovementKind.TRANSFER_OUT,

@@ -1,0 +1,106 @@
+"""The real application on a local port, over a fresh migrated SQLite file database.
+
+One server per test session (per xdist worker): ``uvicorn.Server`` in a background thread on
+a free 127.0.0.1 port. Tests talk to it only over HTTP through :class:`ApiClient` and keep
+apart by using random codes, so they need no cleanup.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from openoms.infra import migrate
+from openoms.infra.db import Database
+from openoms.infra.logging import configure
+from openoms.infra.settings import Settings
+from openoms.web.app import create_app
+from tests.e2e.api.client import ApiClient
+
+STARTUP_SECONDS = 15.0
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "covers(*endpoints): the 'METHOD /path' endpoints under /api/v1 a test calls"
+    )
+    config.addinivalue_line("markers", "last: run after every other test of the session")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.get_closest_marker("last") is not None)  # sort is stable
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    url: str
+    app: FastAPI
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'oms.db'}"
+    configure("WARNING", json=True)  # as `oms serve` does; plain tracebacks in the log only
+    db = Database.from_url(url, pool_size=20)
+    migrate.upgrade(db.engine)
+    app = create_app(Settings(database_url=url, embedded_worker=False), db)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    # uvicorn logs "Exception in ASGI application" *after* a 500 was sent, formatting the
+    # traceback in the server thread while pytest parses source in the main thread; CPython
+    # 3.11's parser is not thread-safe there ("AST constructor recursion depth mismatch").
+    # The app's own log (``http.unhandled_error``) still records every 500 with its traceback.
+    uv = uvicorn.Server(uvicorn.Config(app, log_level="critical", access_log=False))
+    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_healthy(base_url, thread)
+        yield RunningServer(base_url, app)
+    finally:
+        uv.should_exit = True
+        thread.join(timeout=STARTUP_SECONDS)
+        sock.close()
+        db.dispose()
+    assert not thread.is_alive(), "the server did not stop"
+
+
+def _wait_until_healthy(base_url: str, thread: threading.Thread) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        assert thread.is_alive(), "the server thread died during startup"
+        try:
+            if httpx.get(f"{base_url}/health", timeout=1.0).json() == {"status": "ok"}:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    pytest.fail(f"the server at {base_url} did not answer /health in {STARTUP_SECONDS}s")
+
+
+@pytest.fixture(scope="session")
+def api(server: RunningServer) -> Iterator[ApiClient]:
+    client = ApiClient(server.url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def warehouse(api: ApiClient) -> str:
+    """A fresh active warehouse; returns its code."""
+    return api.create_location()
+
+
+@pytest.fixture
+def sku(api: ApiClient) -> str:
+    """A fresh SKU (of a fresh product); returns its code."""
+    return api.create_sku()
