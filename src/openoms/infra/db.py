@@ -54,7 +54,9 @@ def create_db_engine(
     url = normalize_url(raw_url)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url, pool_size=pool_size, busy_timeout=busy_timeout)
-    return sa.create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True)
+    # No pre-ping: it costs a round trip per unit of work. A connection that died is
+    # detected on use; the pool then drops all its connections and the request gets a 503.
+    return sa.create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800)
 
 
 def _sqlite_engine(url: URL, *, pool_size: int, busy_timeout: float) -> Engine:

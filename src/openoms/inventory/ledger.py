@@ -14,6 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from openoms.infra.types import UtcDateTime
 from openoms.infra.upsert import insert_for
 from openoms.inventory.model import MovementKind
 from openoms.inventory.orm import bin_stock, stock_levels, stock_movements
@@ -79,23 +80,10 @@ class Ledger:
         Rules: on_hand >= 0, 0 <= reserved <= on_hand, and a reservation may only take what
         is available (on_hand - reserved - safety_stock).
         """
-        new_on_hand = _sl.on_hand + on_hand_delta
-        new_reserved = _sl.reserved + reserved_delta
-        guard = [
-            _sl.id == level_id,
-            new_on_hand >= 0,
-            new_reserved >= 0,
-            new_reserved <= new_on_hand,
-        ]
-        if reserved_delta > 0:
-            guard.append(_sl.on_hand - _sl.reserved - _sl.safety_stock >= reserved_delta)
-        stmt = (
-            stock_levels.update()
-            .where(*guard)
-            .values(on_hand=new_on_hand, reserved=new_reserved, updated_at=self.now)
-            .returning(*_LEVEL_COLUMNS)
-        )
-        row = self.conn.execute(stmt).first()
+        row = self.conn.execute(
+            _CHANGE,
+            {"level_id": level_id, "dh": on_hand_delta, "dr": reserved_delta, "now": self.now},
+        ).first()
         return Level(*row) if row else None
 
     def set_safety_stock(self, level_id: int, quantity: int) -> Level:
@@ -243,3 +231,28 @@ class Ledger:
 
 
 _LEVEL_COLUMNS = (_sl.id, _sl.sku_id, _sl.location_id, _sl.on_hand, _sl.reserved, _sl.safety_stock)
+
+
+def _change_statement() -> sa.Update:
+    """The one guarded UPDATE every level change goes through, built once."""
+    dh = sa.bindparam("dh", type_=sa.Integer)
+    dr = sa.bindparam("dr", type_=sa.Integer)
+    return (
+        stock_levels.update()
+        .where(
+            _sl.id == sa.bindparam("level_id", type_=sa.Integer),
+            _sl.on_hand + dh >= 0,
+            _sl.reserved + dr >= 0,
+            _sl.reserved + dr <= _sl.on_hand + dh,
+            sa.or_(dr <= 0, _sl.on_hand - _sl.reserved - _sl.safety_stock >= dr),
+        )
+        .values(
+            on_hand=_sl.on_hand + dh,
+            reserved=_sl.reserved + dr,
+            updated_at=sa.bindparam("now", type_=UtcDateTime()),
+        )
+        .returning(*_LEVEL_COLUMNS)
+    )
+
+
+_CHANGE = _change_statement()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import sqlalchemy as sa
+
 from openoms.infra.db import UnitOfWork
 from openoms.locations.model import (
     Address,
@@ -17,6 +19,7 @@ from openoms.locations.model import (
     ZoneNotFound,
     check_bin_code,
 )
+from openoms.locations.orm import locations as locations_table
 from openoms.locations.repository import LocationRepository, spec_values
 from openoms.shared import clock
 from openoms.shared.errors import FieldError, ValidationFailed
@@ -139,6 +142,18 @@ def location_refs(uow: UnitOfWork, codes: list[str]) -> dict[str, int]:
 def location_refs_by_id(uow: UnitOfWork, ids: list[int]) -> dict[str, int]:
     """code -> id for the given ids, inside the caller's transaction."""
     return LocationRepository(uow.conn).refs_by_id(ids)
+
+
+def active_location_ids() -> sa.Select[tuple[int]]:
+    """A query of the ids of active locations, for other domains to use as a subquery."""
+    return sa.select(locations_table.c.id).where(locations_table.c.is_active.is_(True))
+
+
+def active_ranking() -> sa.Select[tuple[int, str, int]]:
+    """Active locations' id, code and priority, for other domains to join."""
+    return sa.select(
+        locations_table.c.id, locations_table.c.code, locations_table.c.priority
+    ).where(locations_table.c.is_active.is_(True))
 
 
 def ranked_active(uow: UnitOfWork) -> list[tuple[int, str]]:

@@ -10,8 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from openoms.infra.db import UnitOfWork
-from openoms.inventory import refs
-from openoms.inventory.ledger import Ledger, Level, Movement
+from openoms.inventory import holds, refs
+from openoms.inventory.holds import HoldWriter
+from openoms.inventory.ledger import Ledger, Movement
 from openoms.inventory.model import (
     InsufficientStock,
     MovementKind,
@@ -43,16 +44,6 @@ class Reservation:
     owner_type: OwnerType
     owner_ref: str
     expires_at: datetime | None
-
-
-@dataclass(frozen=True)
-class _Candidate:
-    level_id: int
-    sku_id: int
-    location_id: int
-    location_code: str
-    available: int
-    rank: int
 
 
 def reserve_stock(
@@ -104,112 +95,69 @@ def _reserve_in(
     now: datetime,
     expires_at: datetime | None,
 ) -> list[Reservation]:
-    ranked = {
-        code: (rank, loc_id) for rank, (loc_id, code) in enumerate(locations.ranked_active(uow))
-    }
-    candidates = _candidates(uow.conn, merged, ranked)
-    ledger = Ledger(uow.conn, actor=actor, reference=f"{owner_type.value}:{owner_ref}", now=now)
-    taken: list[tuple[StockLine, Level, str]] = []
+    writer = HoldWriter(
+        uow.conn,
+        owner_type=owner_type.value,
+        owner_ref=owner_ref,
+        expires_at=expires_at,
+        actor=actor,
+        now=now,
+    )
+    made: list[Reservation] = []
     shortages: list[Shortage] = []
-    # Fixed order (SKU id, then location) so concurrent multi-line requests never deadlock.
-    for line in sorted(merged, key=lambda ln: (_sku_order(candidates, ln), ln.location or "")):
-        options = [
-            c for c in candidates.get(line.sku, []) if line.location in (None, c.location_code)
-        ]
-        hit = _take_first(ledger, options, line.quantity)
-        if hit is None:
-            shortages.append(_shortage(uow, line, options))
+    # One fixed order, (SKU code, location code): codes are unique and never change, so
+    # every process takes stock rows in the same order and multi-line requests cannot
+    # deadlock, without a look-up of ids first.
+    for line in sorted(merged, key=lambda ln: (ln.sku, ln.location or "")):
+        if line.location is not None:
+            held = writer.hold_at(line.sku, line.location, line.quantity)
         else:
-            taken.append((line, *hit))
+            held = writer.hold_best(line.sku, line.quantity) or _hold_any(uow, writer, line)
+        if held is None:
+            shortages.append(_shortage(uow, line))
+            continue
+        made.append(
+            Reservation(
+                held.reservation_id,
+                line.sku,
+                held.location_code,
+                line.quantity,
+                ReservationStatus.ACTIVE,
+                owner_type,
+                owner_ref,
+                expires_at,
+            )
+        )
     if shortages:
         raise InsufficientStock(shortages)
-    rows = [
-        {
-            "stock_level_id": level.id,
-            "sku_id": level.sku_id,
-            "location_id": level.location_id,
-            "owner_type": owner_type.value,
-            "owner_ref": owner_ref,
-            "quantity": line.quantity,
-            "quantity_initial": line.quantity,
-            "status": ReservationStatus.ACTIVE.value,
-            "expires_at": expires_at,
-            "created_at": now,
-        }
-        for line, level, _ in taken
-    ]
-    ids = uow.conn.execute(
-        reservations.insert().returning(_r.id, sort_by_parameter_order=True), rows
-    )
-    for line, level, _ in taken:
-        ledger.record(
-            Movement(MovementKind.RESERVATION, level.sku_id, level.location_id, 0, line.quantity)
-        )
-    ledger.flush()
-    return [
-        Reservation(
-            rid,
-            line.sku,
-            code,
-            line.quantity,
-            ReservationStatus.ACTIVE,
-            owner_type,
-            owner_ref,
-            expires_at,
-        )
-        for rid, (line, _, code) in zip(ids.scalars(), taken, strict=True)
-    ]
+    return made
 
 
-def _candidates(
-    conn: Connection, lines: list[StockLine], ranked: dict[str, tuple[int, int]]
-) -> dict[str, list[_Candidate]]:
-    """Stock rows that could serve the lines, best location first (priority, then code)."""
-    rows = conn.execute(
-        sa.select(
-            _sl.id,
-            _sl.sku_id,
-            _sl.location_id,
-            _sl.sku_code,
-            _sl.location_code,
-            _sl.on_hand - _sl.reserved - _sl.safety_stock,
-        ).where(_sl.sku_code.in_({ln.sku for ln in lines}), _sl.location_code.in_(list(ranked)))
-    ).all()
-    out: dict[str, list[_Candidate]] = {}
-    for r in rows:
-        out.setdefault(r[3], []).append(
-            _Candidate(r[0], r[1], r[2], r[4], int(r[5]), ranked[r[4]][0])
-        )
-    for found in out.values():
-        found.sort(key=lambda c: c.rank)
-    return out
-
-
-def _sku_order(candidates: dict[str, list[_Candidate]], line: StockLine) -> int:
-    found = candidates.get(line.sku)
-    return found[0].sku_id if found else 0
-
-
-def _take_first(
-    ledger: Ledger, options: list[_Candidate], quantity: int
-) -> tuple[Level, str] | None:
-    # Try the locations that looked able to cover the line; the guarded UPDATE decides.
-    for option in options:
-        if option.available < quantity:
-            continue
-        level = ledger.change(option.level_id, 0, quantity)
-        if level is not None:
-            return level, option.location_code
+def _hold_any(uow: UnitOfWork, writer: HoldWriter, line: StockLine) -> holds.Held | None:
+    # The best location lost a race: try every location that still looks able to cover the
+    # line, best first; the guarded UPDATE decides.
+    for option in holds.candidates(uow.conn, [line.sku]).get(line.sku, []):
+        if option.available >= line.quantity:
+            held = writer.hold_row(option.level_id, line.quantity)
+            if held is not None:
+                return held
     return None
 
 
-def _shortage(uow: UnitOfWork, line: StockLine, options: list[_Candidate]) -> Shortage:
-    if not options:
-        refs.sku_ids(uow, [line.sku])  # unknown SKU is a 404, not a shortage
-        if line.location is not None:
-            refs.location_id(uow, line.location)
+def _shortage(uow: UnitOfWork, line: StockLine) -> Shortage:
+    """Why a line could not be held: unknown SKU or location (404), or too little stock."""
+    refs.sku_ids(uow, [line.sku])
+    if line.location is not None:
+        refs.location_id(uow, line.location)
+        level = uow.conn.execute(
+            sa.select(_sl.on_hand - _sl.reserved - _sl.safety_stock)
+            .where(_sl.sku_code == line.sku, _sl.location_code == line.location)
+            .where(_sl.location_id.in_(locations.active_location_ids()))
+        ).scalar()
+        return Shortage(line.sku, line.location, line.quantity, max(0, int(level or 0)))
+    options = holds.candidates(uow.conn, [line.sku]).get(line.sku, [])
     best = max((o.available for o in options), default=0)
-    return Shortage(line.sku, line.location, line.quantity, max(0, best))
+    return Shortage(line.sku, None, line.quantity, max(0, best))
 
 
 def release_reservation(

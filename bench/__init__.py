@@ -1,0 +1,1 @@
+"""Benchmarks for OpenOMS (``make bench``); results go to ``bench/results/`` and the docs."""
