@@ -25,7 +25,7 @@ migrate: $(STAMP)
 	@$(BIN)/oms db upgrade
 
 test: $(STAMP) lint  ## everything: lint, types, unit, integration (SQLite + PostgreSQL), e2e
-	@$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -p no:cacheprovider \
+	@$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -p no:cacheprovider -v \
 		tests/unit tests/integration tests/fuzz
 	@# one process: the API surface test checks the traffic of the whole e2e session
 	@$(BIN)/pytest -p no:cacheprovider tests/e2e
