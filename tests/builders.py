@@ -90,3 +90,46 @@ def stock(
         reference="test",
         actor="test",
     )
+
+
+def make_channel(
+    db: Database,
+    *,
+    kind: str = "web_shop",
+    currencies: tuple[str, ...] = ("EUR",),
+    allow_backorder: bool = False,
+    locations: tuple[str, ...] = (),
+    policy: str = "nearest",
+    prices_include_tax: bool = True,
+    stock_buffer: int = 0,
+) -> str:
+    from openoms.channels import services as channels
+    from openoms.channels.model import ChannelKind, ChannelSpec
+    from openoms.sourcing.policy import SourcingPolicy
+
+    spec = ChannelSpec(
+        code=random_code("CH"),
+        name="Test channel",
+        kind=ChannelKind(kind),
+        currencies=list(currencies),
+        locations=list(locations),
+        allow_backorder=allow_backorder,
+        stock_buffer=stock_buffer,
+        sourcing_policy=SourcingPolicy(policy),
+        prices_include_tax=prices_include_tax,
+    )
+    return channels.create_channel(db.uow(), spec).code
+
+
+def address(country: str = "NL", city: str = "Utrecht", **extra: object) -> object:
+    from openoms.customers.model import PostalAddress
+
+    values: dict[str, object] = {
+        "name": "Sam Buyer",
+        "line1": "Oudegracht 1",
+        "city": city,
+        "postal_code": "3511",
+        "country": country,
+    }
+    values.update(extra)
+    return PostalAddress(**values)  # type: ignore[arg-type]

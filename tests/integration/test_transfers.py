@@ -4,7 +4,6 @@ import pytest
 
 from openoms.infra.db import Database
 from openoms.inventory.model import (
-    IllegalTransition,
     InsufficientStock,
     StockLine,
     TransferNotFound,
@@ -20,6 +19,7 @@ from openoms.inventory.services.transfers import (
 )
 from openoms.inventory.verify import verify_ledger
 from openoms.shared.errors import ValidationFailed
+from openoms.shared.lifecycle import IllegalTransition
 from tests.builders import make_location, make_sku, stock
 
 

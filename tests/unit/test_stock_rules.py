@@ -4,7 +4,6 @@ from hypothesis import strategies as st
 
 from openoms.inventory.model import (
     TRANSFER_TRANSITIONS,
-    IllegalTransition,
     InsufficientStock,
     Shortage,
     StockLevel,
@@ -14,6 +13,7 @@ from openoms.inventory.model import (
     merge_lines,
 )
 from openoms.shared.errors import ValidationFailed
+from openoms.shared.lifecycle import IllegalTransition
 
 
 def test_available_never_goes_below_zero_even_with_safety_stock_above_stock() -> None:

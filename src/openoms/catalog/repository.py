@@ -106,6 +106,17 @@ class CatalogRepository:
         )
         return {r.barcode: r.code for r in rows}
 
+    def priced(
+        self, codes: list[str], currency: str
+    ) -> list[tuple[int, str, str, bool, int | None]]:
+        join = sa.and_(sku_prices.c.sku_id == skus.c.id, sku_prices.c.currency == currency)
+        rows = self.conn.execute(
+            sa.select(skus.c.id, skus.c.code, skus.c.name, skus.c.is_active, sku_prices.c.amount)
+            .select_from(skus.outerjoin(sku_prices, join))
+            .where(skus.c.code.in_(codes))
+        )
+        return [tuple(r) for r in rows]
+
     def sku_refs(self, codes: Iterable[str]) -> dict[str, tuple[int, bool]]:
         """code -> (id, is_active) for the codes that exist."""
         rows = self.conn.execute(

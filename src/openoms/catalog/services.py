@@ -231,6 +231,25 @@ def list_skus(
     return SkuPage(items[:limit], next_cursor)
 
 
+@dataclass(frozen=True)
+class PricedSku:
+    id: int
+    code: str
+    name: str
+    is_active: bool
+    price: int | None  # in the asked currency's minor units; None when it has no price there
+
+
+def priced_skus(uow: UnitOfWork, codes: list[str], currency: str) -> dict[str, PricedSku]:
+    """The SKUs with their price in one currency, in one query; inside a transaction."""
+    return {
+        code: PricedSku(sku_id, code, name, is_active, price)
+        for sku_id, code, name, is_active, price in CatalogRepository(uow.conn).priced(
+            codes, currency
+        )
+    }
+
+
 def sku_refs(uow: UnitOfWork, codes: list[str]) -> dict[str, tuple[int, bool]]:
     """code -> (id, is_active) for the codes that exist; for other domains."""
     return CatalogRepository(uow.conn).sku_refs(codes)

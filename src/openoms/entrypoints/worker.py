@@ -1,4 +1,4 @@
-"""Background work: expiring reservations and purging old idempotency keys.
+"""Background work: expiring reservations, delivering webhooks, purging idempotency keys.
 
 ``oms worker`` runs :func:`run_forever`; ``oms serve`` runs the same jobs in a thread
 (:class:`BackgroundWorker`) so the embedded default is one process. Every job claims its rows
@@ -15,22 +15,26 @@ import structlog
 from openoms.infra import idempotency
 from openoms.infra.db import Database
 from openoms.infra.settings import Settings
+from openoms.integrations.webhooks.fanout import dispatch_events
+from openoms.integrations.webhooks.relay import deliver_due
 from openoms.inventory.services.reservations import expire_reservations
 
 log = structlog.get_logger()
 
 
-def jobs(db: Database) -> list[tuple[str, Callable[[], int]]]:
+def jobs(db: Database, settings: Settings) -> list[tuple[str, Callable[[], int]]]:
     return [
         ("inventory.reservations_expired", lambda: expire_reservations(db.uow())),
         ("idempotency.keys_purged", lambda: idempotency.purge_expired(db.engine)),
+        ("webhooks.events_dispatched", lambda: dispatch_events(db)),
+        ("webhooks.attempts_made", lambda: deliver_due(db, settings)),
     ]
 
 
-def run_once(db: Database) -> dict[str, int]:
+def run_once(db: Database, settings: Settings) -> dict[str, int]:
     """Run every job once; a failing job is logged and does not stop the others."""
     done: dict[str, int] = {}
-    for name, job in jobs(db):
+    for name, job in jobs(db, settings):
         try:
             count = job()
         except Exception:  # the worker must outlive any single job's failure
@@ -45,6 +49,7 @@ def run_once(db: Database) -> dict[str, int]:
 class BackgroundWorker:
     def __init__(self, db: Database, settings: Settings) -> None:
         self.db = db
+        self.settings = settings
         self.interval = settings.worker_interval_seconds
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="oms-worker", daemon=True)
@@ -59,7 +64,7 @@ class BackgroundWorker:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            run_once(self.db)
+            run_once(self.db, self.settings)
             self._stop.wait(self.interval)
 
 
@@ -67,5 +72,5 @@ def run_forever(db: Database, settings: Settings, stop: threading.Event | None =
     stop = stop or threading.Event()
     log.info("worker.started", embedded=False, interval=settings.worker_interval_seconds)
     while not stop.is_set():
-        run_once(db)
+        run_once(db, settings)
         stop.wait(settings.worker_interval_seconds)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -19,6 +20,8 @@ outbox_events = sa.Table(
     sa.Column("aggregate", sa.String(120), nullable=False, server_default=""),
     sa.Column("payload", JSON, nullable=False),
     sa.Column("occurred_at", UtcDateTime(), nullable=False, index=True),
+    # set once the event has been handed to its consumers (webhook fan-out)
+    sa.Column("dispatched_at", UtcDateTime(), index=True),
 )
 
 
@@ -36,3 +39,35 @@ def write(conn: Connection, events: Sequence[Event]) -> None:
             for e in events
         ],
     )
+
+
+def undispatched(conn: Connection, limit: int) -> list[Event]:
+    """The oldest events not yet dispatched, locked against other workers.
+
+    PostgreSQL skips rows another worker holds (``FOR UPDATE SKIP LOCKED``); SQLite writers
+    are serialised by ``BEGIN IMMEDIATE``, so the caller must be in a write transaction.
+    """
+    c = outbox_events.c
+    query = (
+        sa.select(c.id, c.name, c.aggregate, c.payload, c.occurred_at)
+        .where(c.dispatched_at.is_(None))
+        .order_by(c.occurred_at, c.id)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return [
+        Event(r.name, r.payload, r.aggregate, id=r.id, occurred_at=r.occurred_at)
+        for r in conn.execute(query)
+    ]
+
+
+def mark_dispatched(conn: Connection, event_ids: Sequence[str], at: datetime) -> int:
+    """Mark events dispatched; returns how many this call marked (others were already)."""
+    c = outbox_events.c
+    result = conn.execute(
+        outbox_events.update()
+        .where(c.id.in_(event_ids), c.dispatched_at.is_(None))
+        .values(dispatched_at=at)
+    )
+    return int(result.rowcount)

@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+from openoms.accounting import orm as accounting_orm
 from openoms.catalog import orm as catalog_orm
+from openoms.channels import orm as channels_orm
+from openoms.customers import orm as customers_orm
 from openoms.infra import idempotency, outbox, sequences
 from openoms.infra.db import metadata
+from openoms.integrations.webhooks import orm as webhooks_orm
 from openoms.inventory import orm as inventory_orm
 from openoms.locations import orm as locations_orm
+from openoms.orders import orm as orders_orm
 
-_ALL = (catalog_orm, locations_orm, inventory_orm, idempotency, outbox, sequences)
+_ALL = (
+    catalog_orm,
+    locations_orm,
+    inventory_orm,
+    idempotency,
+    outbox,
+    sequences,
+    webhooks_orm,
+    channels_orm,
+    customers_orm,
+    accounting_orm,
+    orders_orm,
+)
 target_metadata = metadata

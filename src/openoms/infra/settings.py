@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = False
     idempotency_ttl_hours: int = 24
+    webhook_max_attempts: int = Field(default=8, ge=1, le=100)
+    webhook_backoff_base_seconds: float = Field(default=60.0, gt=0)
+    webhook_backoff_max_seconds: float = Field(default=3600.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
 
 
 @cache

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from openoms.shared.errors import Conflict, FieldError, NotFound, ValidationFailed
+from openoms.shared.lifecycle import check_transition
 
 
 class MovementKind(StrEnum):
@@ -113,19 +114,9 @@ class TransferNotFound(NotFound):
     title = "Transfer not found"
 
 
-class IllegalTransition(Conflict):
-    code = "illegal_transition"
-    title = "Not allowed in the current state"
-
-
 def check_transfer_transition(number: str, current: TransferStatus, target: TransferStatus) -> None:
     """Raises: IllegalTransition."""
-    if target not in TRANSFER_TRANSITIONS[current]:
-        raise IllegalTransition(
-            f"Transfer {number} is {current.value} and cannot become {target.value}.",
-            current=current.value,
-            target=target.value,
-        )
+    check_transition(TRANSFER_TRANSITIONS, f"Transfer {number}", current, target)
 
 
 @dataclass

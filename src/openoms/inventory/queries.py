@@ -45,24 +45,30 @@ def availability(
 
     Unknown SKUs and SKUs without stock answer 0. Raises: ValidationFailed (too many SKUs).
     """
+    with uow:
+        return availability_in_transaction(uow, skus, locations)
+
+
+def availability_in_transaction(
+    uow: UnitOfWork, skus: list[str], locations: list[str] | None = None
+) -> list[SkuAvailability]:
+    """The same, inside a unit of work the caller has open."""
     wanted = list(dict.fromkeys(skus))
     if not wanted:
         raise ValidationFailed.single("sku", "ask for at least one SKU")
     if len(wanted) > MAX_SKUS_PER_QUERY:
         raise ValidationFailed.single("sku", f"ask for at most {MAX_SKUS_PER_QUERY} SKUs at a time")
+    ranking = location_service.active_ranking().subquery()  # inactive locations promise nothing
     query = (
         sa.select(_sl.sku_code, _sl.location_code, _sl.on_hand, _sl.reserved, _sl.safety_stock)
+        .join(ranking, ranking.c.id == _sl.location_id)
         .where(_sl.sku_code.in_(wanted))
         .order_by(_sl.sku_code, _sl.location_code)
     )
     if locations:
         query = query.where(_sl.location_code.in_(locations))
     out = {sku: SkuAvailability(sku) for sku in wanted}
-    with uow:
-        # only what can be reserved: inactive locations promise nothing
-        active = [code for _id, code in location_service.ranked_active(uow)]
-        rows = uow.conn.execute(query.where(_sl.location_code.in_(active))).all()
-    for sku, loc, on_hand, reserved, safety in rows:
+    for sku, loc, on_hand, reserved, safety in uow.conn.execute(query):
         avail = max(0, on_hand - reserved - safety)
         entry = out[sku]
         entry.locations.append(LocationAvailability(loc, on_hand, reserved, safety, avail))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,6 +13,7 @@ from openoms.locations.model import (
     Bin,
     DuplicateLocationCode,
     Location,
+    LocationKind,
     LocationNotFound,
     LocationSpec,
     Zone,
@@ -154,6 +155,35 @@ def active_ranking() -> sa.Select[tuple[int, str, int]]:
     return sa.select(
         locations_table.c.id, locations_table.c.code, locations_table.c.priority
     ).where(locations_table.c.is_active.is_(True))
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    code: str
+    kind: LocationKind
+    latitude: float
+    longitude: float
+    priority: int
+    can_ship: bool
+    can_pickup: bool
+    country: str
+
+
+def active_sites(uow: UnitOfWork) -> list[SiteInfo]:
+    """Active locations as order sourcing needs them; inside the caller's transaction."""
+    return [
+        SiteInfo(
+            loc.code,
+            loc.spec.kind,
+            loc.spec.latitude,
+            loc.spec.longitude,
+            loc.spec.priority,
+            loc.spec.can_ship,
+            loc.spec.can_pickup,
+            loc.spec.address.country,
+        )
+        for loc in LocationRepository(uow.conn).list_locations(is_active=True)
+    ]
 
 
 def ranked_active(uow: UnitOfWork) -> list[tuple[int, str]]:

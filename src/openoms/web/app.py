@@ -9,11 +9,16 @@ from datetime import timedelta
 from fastapi import APIRouter, FastAPI
 
 from openoms import __version__
+from openoms.accounting.http import router as accounting_router
 from openoms.catalog.http import router as catalog_router
+from openoms.channels.http import router as channels_router
+from openoms.customers.http import router as customers_router
 from openoms.infra.db import Database
 from openoms.infra.settings import Settings
+from openoms.integrations.webhooks.http import router as webhooks_router
 from openoms.inventory.http import router as inventory_router
 from openoms.locations.http import router as locations_router
+from openoms.orders.http import router as orders_router
 from openoms.web import problems
 from openoms.web.idempotency import IdempotencyMiddleware
 
@@ -49,7 +54,7 @@ def create_app(settings: Settings, db: Database, *, embedded_worker: bool = Fals
     app = FastAPI(
         title="OpenOMS",
         version=__version__,
-        description="Order management: catalog, locations and inventory.",
+        description="Order management: catalog, locations, inventory, channels, customers, orders.",
         lifespan=lifespan,
     )
     app.state.db = db
@@ -59,6 +64,16 @@ def create_app(settings: Settings, db: Database, *, embedded_worker: bool = Fals
         IdempotencyMiddleware, db=db, ttl=timedelta(hours=settings.idempotency_ttl_hours)
     )
     app.include_router(system)
-    for router in (catalog_router, locations_router, inventory_router):
+    routers = (
+        catalog_router,
+        locations_router,
+        inventory_router,
+        channels_router,
+        customers_router,
+        orders_router,
+        accounting_router,
+        webhooks_router,
+    )
+    for router in routers:
         app.include_router(router, prefix="/api/v1")
     return app

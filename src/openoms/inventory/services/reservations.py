@@ -28,7 +28,7 @@ from openoms.inventory.model import (
 from openoms.inventory.orm import reservations, stock_levels
 from openoms.locations import services as locations
 from openoms.shared import clock
-from openoms.shared.errors import ValidationFailed
+from openoms.shared.errors import Conflict, ValidationFailed
 
 _r = reservations.c
 _sl = stock_levels.c
@@ -131,6 +131,63 @@ def _reserve_in(
     if shortages:
         raise InsufficientStock(shortages)
     return made
+
+
+@dataclass(frozen=True)
+class PlannedHold:
+    level_id: int
+    quantity: int
+    owner_ref: str
+
+
+class StockMoved(Conflict):
+    """A planned hold found fewer units than the plan saw: plan again."""
+
+    code = "stock_moved"
+    title = "Stock changed meanwhile"
+
+
+def stock_by_location(uow: UnitOfWork, skus: list[str]) -> dict[tuple[str, str], tuple[int, int]]:
+    """(location, sku) -> (stock row id, available) at active locations; in a transaction."""
+    return {
+        (c.location, sku): (c.level_id, c.available)
+        for sku, found in holds.candidates(uow.conn, skus).items()
+        for c in found
+    }
+
+
+def hold_planned(
+    uow: UnitOfWork,
+    planned: list[PlannedHold],
+    *,
+    owner_type: OwnerType,
+    actor: str,
+    expires_at: datetime | None = None,
+) -> list[int]:
+    """Reserve exactly the planned units on the planned rows; reservation ids in plan order.
+
+    Rows are taken in id order (a fixed order). Raises: StockMoved when a row no longer has
+    the units (the caller re-plans); nothing is kept in that case once it rolls back.
+    """
+    ids: dict[int, int] = {}
+    now = clock.now()
+    for index in sorted(range(len(planned)), key=lambda i: planned[i].level_id):
+        hold = planned[index]
+        writer = HoldWriter(
+            uow.conn,
+            owner_type=owner_type.value,
+            owner_ref=hold.owner_ref,
+            expires_at=expires_at,
+            actor=actor,
+            now=now,
+        )
+        held = writer.hold_row(hold.level_id, hold.quantity)
+        if held is None:
+            raise StockMoved(
+                "Stock changed while the order was being placed.", level_id=hold.level_id
+            )
+        ids[index] = held.reservation_id
+    return [ids[i] for i in range(len(planned))]
 
 
 def _hold_any(uow: UnitOfWork, writer: HoldWriter, line: StockLine) -> holds.Held | None:

@@ -1,0 +1,51 @@
+"""Channels API: configuration, and what a channel may sell now."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from openoms.channels import services
+from openoms.channels.schemas import (
+    ChannelAvailabilityOut,
+    ChannelCreate,
+    ChannelOut,
+    ChannelUpdate,
+)
+from openoms.web.deps import ReadUow, WriteUow
+
+router = APIRouter(tags=["channels"])
+
+
+@router.post("/channels", status_code=status.HTTP_201_CREATED)
+def create_channel(body: ChannelCreate, uow: WriteUow) -> ChannelOut:
+    return ChannelOut.of(services.create_channel(uow, body.to_spec()))
+
+
+@router.get("/channels")
+def list_channels(uow: ReadUow) -> list[ChannelOut]:
+    return [ChannelOut.of(c) for c in services.list_channels(uow)]
+
+
+@router.get("/channels/{code}")
+def get_channel(code: str, uow: ReadUow) -> ChannelOut:
+    return ChannelOut.of(services.get_channel(uow, code))
+
+
+@router.patch("/channels/{code}")
+def update_channel(code: str, body: ChannelUpdate, uow: WriteUow) -> ChannelOut:
+    changes = {k: getattr(body, k) for k in body.model_fields_set if getattr(body, k) is not None}
+    return ChannelOut.of(services.update_channel(uow, code, changes))
+
+
+@router.get("/channels/{code}/availability")
+def channel_availability(
+    code: str,
+    uow: ReadUow,
+    sku: Annotated[list[str], Query(description="repeat, or separate with commas; up to 500")],
+) -> list[ChannelAvailabilityOut]:
+    """What the channel may sell now per SKU: stock at its locations less its buffer."""
+    codes = [c.strip() for value in sku for c in value.split(",") if c.strip()]
+    found = services.channel_availability(uow, code, codes)
+    return [ChannelAvailabilityOut(sku=k, available=v) for k, v in found.items()]

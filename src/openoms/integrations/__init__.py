@@ -1,0 +1,1 @@
+"""Integrations with other systems: webhooks (and later channels, carriers, imports)."""

@@ -1,0 +1,18 @@
+"""The event types a webhook can subscribe to: every name a domain writes to the outbox.
+
+A domain that records a new event adds its name here (a test compares this list with the
+``Event("…")`` names in the source), so integrators can discover it and subscriptions that
+name it are accepted.
+"""
+
+from __future__ import annotations
+
+EVENT_TYPES: dict[str, str] = {
+    "order.created": "An order was placed (any channel).",
+    "order.status_changed": "An order moved from one status to another.",
+    "order.cancelled": "An order was cancelled.",
+    "transfer.requested": "A stock transfer between locations was requested.",
+    "transfer.shipped": "A stock transfer left its source location.",
+    "transfer.received": "A stock transfer arrived at its destination.",
+    "transfer.cancelled": "A stock transfer was cancelled before it shipped.",
+}

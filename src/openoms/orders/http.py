@@ -1,0 +1,118 @@
+"""Orders API: capture from any channel, read, list, timeline, hold/release, cancel, notes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from openoms.customers.model import CustomerNotFound, customer_id_of
+from openoms.orders import lifecycle, placement, queries
+from openoms.orders.model import OrderStatus
+from openoms.orders.schemas import (
+    CancelIn,
+    HoldIn,
+    NoteIn,
+    OrderCreate,
+    OrderOut,
+    OrderSummaryOut,
+    ReleaseIn,
+    TimelineEventOut,
+)
+from openoms.web.deps import Actor, ReadUow, WriteUow
+from openoms.web.schemas import Page
+
+router = APIRouter(tags=["orders"])
+
+
+@router.post(
+    "/orders",
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "the channel sent this order before; here it is"}},
+)
+def create_order(body: OrderCreate, uow: WriteUow, actor: Actor, response: Response) -> OrderOut:
+    """Capture an order from any channel. The same (channel, external_id) twice answers
+    200 with the first order; an ``Idempotency-Key`` replays the first response."""
+    placed = placement.place_order(uow, body.to_input(), actor=actor)
+    if not placed.created:
+        response.status_code = status.HTTP_200_OK
+    return OrderOut.of(placed.order)
+
+
+@router.get("/orders")
+def list_orders(
+    uow: ReadUow,
+    status_: Annotated[list[OrderStatus] | None, Query(alias="status")] = None,
+    channel: str | None = None,
+    customer: str | None = None,
+    placed_from: datetime | None = None,
+    placed_to: datetime | None = None,
+    tag: str | None = None,
+    min_priority: int | None = None,
+    q: Annotated[str | None, Query(description="order number, email or external id")] = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Page[OrderSummaryOut]:
+    customer_id = None
+    if customer is not None:
+        customer_id = customer_id_of(customer)
+        if customer_id is None:
+            raise CustomerNotFound(f"No customer {customer}.", number=customer)
+    found, next_cursor = queries.list_orders(
+        uow,
+        queries.OrderFilter(
+            status_, channel, customer_id, placed_from, placed_to, tag, min_priority, q
+        ),
+        cursor=cursor,
+        limit=limit,
+    )
+    return Page(items=[OrderSummaryOut.of(s) for s in found], next_cursor=next_cursor)
+
+
+@router.get("/customers/{number}/orders")
+def customer_orders(
+    number: str,
+    uow: ReadUow,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Page[OrderSummaryOut]:
+    """A customer's order history, newest first."""
+    from openoms.customers import services as customers
+
+    customer = customers.get_customer(uow, number)
+    found, next_cursor = queries.list_orders(
+        uow, queries.OrderFilter(customer_id=customer.id), cursor=cursor, limit=limit
+    )
+    return Page(items=[OrderSummaryOut.of(s) for s in found], next_cursor=next_cursor)
+
+
+@router.get("/orders/{number}")
+def get_order(number: str, uow: ReadUow) -> OrderOut:
+    return OrderOut.of(queries.get_order(uow, number))
+
+
+@router.get("/orders/{number}/timeline")
+def get_timeline(number: str, uow: ReadUow) -> list[TimelineEventOut]:
+    return [TimelineEventOut.of(e) for e in queries.timeline(uow, number)]
+
+
+@router.post("/orders/{number}/hold")
+def hold(number: str, body: HoldIn, uow: WriteUow, actor: Actor) -> OrderOut:
+    return OrderOut.of(lifecycle.hold_order(uow, number, body.reason, actor=actor, note=body.note))
+
+
+@router.post("/orders/{number}/release")
+def release(number: str, uow: WriteUow, actor: Actor, body: ReleaseIn | None = None) -> OrderOut:
+    note = body.note if body else ""
+    return OrderOut.of(lifecycle.release_hold(uow, number, actor=actor, note=note))
+
+
+@router.post("/orders/{number}/cancel")
+def cancel(number: str, body: CancelIn, uow: WriteUow, actor: Actor) -> OrderOut:
+    return OrderOut.of(lifecycle.cancel_order(uow, number, actor=actor, reason=body.reason))
+
+
+@router.post("/orders/{number}/notes", status_code=status.HTTP_201_CREATED)
+def add_note(number: str, body: NoteIn, uow: WriteUow, actor: Actor) -> OrderOut:
+    return OrderOut.of(lifecycle.add_note(uow, number, body.text, actor=actor))

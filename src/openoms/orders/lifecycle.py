@@ -1,0 +1,205 @@
+"""Moving an order through its state machine after placement: hold, release, cancel, notes.
+
+Every change takes the order row with its version (optimistic lock), checks the transition
+against the declared table, writes the new state and a timeline event, and emits an event,
+all in one transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from openoms.infra.db import UnitOfWork
+from openoms.inventory.model import OwnerType
+from openoms.inventory.services import reservations as inventory
+from openoms.orders.model import (
+    HoldReason,
+    IllegalOrderTransition,
+    Order,
+    OrderStatus,
+    check_order_transition,
+)
+from openoms.orders.orm import order_allocations, order_events, order_lines, orders
+from openoms.orders.queries import load_order, order_id_of
+from openoms.shared import clock
+from openoms.shared.errors import Conflict, ValidationFailed
+from openoms.shared.events import Event
+
+_o = orders.c
+
+
+class OrderChangedMeanwhile(Conflict):
+    code = "order_changed"
+    title = "Order changed meanwhile"
+
+
+def hold_order(
+    uow: UnitOfWork, number: str, reason: HoldReason, *, actor: str, note: str = ""
+) -> Order:
+    """Stop an order from moving on until released.
+
+    Raises: OrderNotFound, IllegalOrderTransition.
+    """
+    with uow:
+        order = _load(uow, number)
+        check_order_transition(number, order.status, OrderStatus.ON_HOLD)
+        _move(
+            uow,
+            order,
+            OrderStatus.ON_HOLD,
+            actor=actor,
+            reason=note or reason.value,
+            values={"hold_reason": reason.value, "status_before_hold": order.status.value},
+            data={"hold_reason": reason.value},
+        )
+        found = load_order(uow, order.id)
+        uow.commit()
+    return found
+
+
+def release_hold(uow: UnitOfWork, number: str, *, actor: str, note: str = "") -> Order:
+    """Let a held order go on from where it was held.
+
+    Raises: OrderNotFound, IllegalOrderTransition.
+    """
+    with uow:
+        order = _load(uow, number)
+        if order.status is not OrderStatus.ON_HOLD:
+            raise IllegalOrderTransition(
+                f"Order {number} is {order.status.value}, not on hold.",
+                current=order.status.value,
+                target="released",
+            )
+        before = uow.conn.execute(
+            sa.select(_o.status_before_hold).where(_o.id == order.id)
+        ).scalar()
+        target = OrderStatus(before or OrderStatus.CONFIRMED.value)
+        _move(
+            uow,
+            order,
+            target,
+            actor=actor,
+            reason=note or "hold released",
+            values={"hold_reason": None, "status_before_hold": None},
+            data={},
+        )
+        found = load_order(uow, order.id)
+        uow.commit()
+    return found
+
+
+def cancel_order(uow: UnitOfWork, number: str, *, actor: str, reason: str) -> Order:
+    """Cancel everything not yet shipped; reserved stock goes back.
+
+    Raises: OrderNotFound, IllegalOrderTransition, ValidationFailed (no reason).
+    """
+    if not reason.strip():
+        raise ValidationFailed.single("reason", "say why the order is cancelled")
+    with uow:
+        order = _load(uow, number)
+        check_order_transition(number, order.status, OrderStatus.CANCELLED)
+        for line in order.lines:
+            inventory.release_owner_in_transaction(
+                uow, OwnerType.ORDER_LINE, f"{number}/{line.line_no}", actor=actor
+            )
+        uow.conn.execute(
+            order_lines.update()
+            .where(order_lines.c.order_id == order.id)
+            .values(
+                quantity_cancelled=order_lines.c.quantity_ordered - order_lines.c.quantity_shipped,
+                quantity_allocated=0,
+                quantity_backordered=0,
+            )
+        )
+        uow.conn.execute(order_allocations.delete().where(order_allocations.c.order_id == order.id))
+        _move(
+            uow,
+            order,
+            OrderStatus.CANCELLED,
+            actor=actor,
+            reason=reason,
+            values={"hold_reason": None},
+            data={},
+        )
+        uow.record(
+            Event("order.cancelled", {"number": number, "reason": reason}, f"order:{number}")
+        )
+        found = load_order(uow, order.id)
+        uow.commit()
+    return found
+
+
+def add_note(uow: UnitOfWork, number: str, text: str, *, actor: str) -> Order:
+    """Raises: OrderNotFound, ValidationFailed."""
+    if not text.strip():
+        raise ValidationFailed.single("text", "a note needs some text")
+    with uow:
+        order = _load(uow, number)
+        _event(uow, order.id, actor, "note", None, None, text, {})
+        found = load_order(uow, order.id)
+        uow.commit()
+    return found
+
+
+def _load(uow: UnitOfWork, number: str) -> Order:
+    return load_order(uow, order_id_of(uow, number))
+
+
+def _move(
+    uow: UnitOfWork,
+    order: Order,
+    target: OrderStatus,
+    *,
+    actor: str,
+    reason: str,
+    values: dict[str, Any],
+    data: dict[str, Any],
+) -> None:
+    result = uow.conn.execute(
+        orders.update()
+        .where(_o.id == order.id, _o.version == order.version)
+        .values(status=target.value, version=_o.version + 1, updated_at=clock.now(), **values)
+    )
+    if result.rowcount != 1:
+        raise OrderChangedMeanwhile(
+            f"Order {order.number} changed meanwhile; reload it.", number=order.number
+        )
+    _event(uow, order.id, actor, "status_changed", order.status, target, reason, data)
+    uow.record(
+        Event(
+            "order.status_changed",
+            {
+                "number": order.number,
+                "from": order.status.value,
+                "to": target.value,
+                "reason": reason,
+            },
+            f"order:{order.number}",
+        )
+    )
+
+
+def _event(
+    uow: UnitOfWork,
+    order_id: int,
+    actor: str,
+    kind: str,
+    before: OrderStatus | None,
+    after: OrderStatus | None,
+    reason: str | None,
+    data: dict[str, Any],
+) -> None:
+    uow.conn.execute(
+        order_events.insert().values(
+            order_id=order_id,
+            at=clock.now(),
+            actor=actor,
+            kind=kind,
+            from_status=before.value if before else None,
+            to_status=after.value if after else None,
+            reason=reason,
+            data=data,
+        )
+    )

@@ -1,0 +1,309 @@
+"""Placing an order from any channel: one transaction that prices, sources and reserves.
+
+The order is priced by the server (tax by destination, rounding per currency), its customer
+matched by email or created, its lines sourced to the best location(s) by the channel's
+policy and reserved there, and it is written with its timeline and an ``order.created``
+event. A channel that sends the same (channel, external id) twice gets the first order back.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy.exc import IntegrityError
+
+from openoms.accounting import services as accounting
+from openoms.accounting.model import FxRateMissing, to_base
+from openoms.catalog import services as catalog
+from openoms.catalog.model import SkuNotFound
+from openoms.channels import services as channels
+from openoms.channels.model import Channel
+from openoms.customers import services as customers
+from openoms.customers.model import PostalAddress, check_email
+from openoms.infra.db import UnitOfWork
+from openoms.infra.sequences import next_number
+from openoms.infra.settings import get_settings
+from openoms.inventory.model import OwnerType
+from openoms.inventory.services import reservations as inventory
+from openoms.locations import services as locations
+from openoms.locations.model import LocationKind
+from openoms.orders import pricing, writer
+from openoms.orders.model import (
+    CurrencyNotSold,
+    InactiveSku,
+    Order,
+    OrderNotSourceable,
+    SpecialCode,
+)
+from openoms.orders.queries import find_by_external_id, load_order
+from openoms.shared.errors import FieldError, ValidationFailed
+from openoms.shared.money import Money, validate_currency
+from openoms.sourcing import policy
+from openoms.sourcing.geo import describe, locate
+
+ATTEMPTS = 10  # re-plan when a concurrent order took the planned stock
+
+
+@dataclass(frozen=True)
+class LineInput:
+    sku: str
+    quantity: int
+    unit_price: int | None = None  # minor units; None: the catalog price in the currency
+    discount: int = 0
+
+
+@dataclass
+class OrderInput:
+    channel: str
+    email: str
+    currency: str
+    lines: list[LineInput]
+    billing_address: PostalAddress
+    shipping_address: PostalAddress | None = None
+    pickup_location: str | None = None
+    external_id: str | None = None
+    customer_name: str = ""
+    locale: str = "en"
+    marketing_consent: bool = False
+    discount: int = 0
+    shipping_amount: int = 0
+    shipping_service: str | None = None
+    sales_rep: str | None = None
+    notes: str = ""
+    tags: list[str] = field(default_factory=list)
+    special_codes: list[SpecialCode] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Placed:
+    order: Order
+    created: bool  # False when the channel had sent this order before
+
+
+def place_order(uow: UnitOfWork, data: OrderInput, *, actor: str) -> Placed:
+    """Capture an order: price it, source it, reserve its stock, record it.
+
+    Raises: ValidationFailed, ChannelNotFound, ChannelInactive, CurrencyNotSold,
+    SkuNotFound, InactiveSku, LocationNotFound (pickup store), OrderNotSourceable.
+    """
+    _check(data)
+    for attempt in range(ATTEMPTS):
+        try:
+            return _place(uow, data, actor)
+        except inventory.StockMoved:
+            # Someone else's order took the planned units first (so theirs went through);
+            # plan again on fresh stock after a short random pause.
+            if attempt == ATTEMPTS - 1:
+                raise
+            time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+        except IntegrityError:
+            # Another request with the same (channel, external id) committed first.
+            existing = _existing(uow, data)
+            if existing is None:
+                raise
+            return Placed(existing, created=False)
+    raise AssertionError("unreachable")
+
+
+def _existing(uow: UnitOfWork, data: OrderInput) -> Order | None:
+    if data.external_id is None:
+        return None
+    with uow:
+        channel = channels.get_in_transaction(uow, data.channel)
+        return find_by_external_id(uow, channel.id, data.external_id)
+
+
+def _place(uow: UnitOfWork, data: OrderInput, actor: str) -> Placed:
+    with uow:
+        channel = channels.active_channel(uow, data.channel)
+        if data.external_id is not None:
+            existing = find_by_external_id(uow, channel.id, data.external_id)
+            if existing is not None:
+                return Placed(existing, created=False)
+        if not channel.sells_in(data.currency):
+            raise CurrencyNotSold(
+                f"Channel {channel.code} sells in {', '.join(channel.spec.currencies)}, "
+                f"not {data.currency}.",
+                currency=data.currency,
+            )
+        priced = _priced_lines(uow, data)
+        customer_id = customers.match_or_create(
+            uow,
+            data.email,
+            name=data.customer_name or data.billing_address.name,
+            locale=data.locale,
+            marketing_consent=data.marketing_consent,
+        )
+        destination = data.shipping_address or data.billing_address
+        rate = accounting.tax_rate_for(uow, destination.country, destination.region)
+        totals = pricing.compute(
+            [pricing.PriceLine(price, ln.quantity, ln.discount) for ln, price, _ in priced],
+            order_discount=data.discount,
+            shipping=data.shipping_amount,
+            tax_rate=rate,
+            prices_include_tax=channel.spec.prices_include_tax,
+        )
+        plan, level_ids = _source(uow, channel, data)
+        number = next_number(uow.conn, "order", "SO")
+        reservation_ids = _reserve(uow, number, plan, level_ids, actor)
+        order_id = writer.insert_order(
+            uow,
+            number=number,
+            channel=channel,
+            data=data,
+            customer_id=customer_id,
+            priced=priced,
+            totals=totals,
+            tax_rate=rate,
+            plan=plan,
+            actor=actor,
+            base=_base_total(uow, data.currency, totals.total),
+            reservation_ids=reservation_ids,
+        )
+        order = load_order(uow, order_id)
+        uow.commit()
+    return Placed(order, created=True)
+
+
+def _check(data: OrderInput) -> None:
+    errors = input_errors(data)
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def input_errors(data: OrderInput) -> list[FieldError]:
+    """Every rule the order's own fields break, each with its field path."""
+    errors = check_email(data.email, "email")
+    try:
+        validate_currency(data.currency)
+    except ValidationFailed as e:
+        errors += e.errors
+    if not data.lines:
+        errors.append(FieldError("lines", "an order needs at least one line"))
+    for i, ln in enumerate(data.lines):
+        if ln.quantity <= 0:
+            errors.append(FieldError(f"lines[{i}].quantity", "must be greater than zero"))
+        if ln.unit_price is not None and ln.unit_price < 0:
+            errors.append(FieldError(f"lines[{i}].unit_price", "cannot be negative"))
+        if ln.discount < 0:
+            errors.append(FieldError(f"lines[{i}].discount", "cannot be negative"))
+    if data.discount < 0:
+        errors.append(FieldError("discount", "cannot be negative"))
+    if data.shipping_amount < 0:
+        errors.append(FieldError("shipping_amount", "cannot be negative"))
+    errors += data.billing_address.check("billing_address")
+    if data.shipping_address is not None:
+        errors += data.shipping_address.check("shipping_address")
+    elif data.pickup_location is None:
+        errors.append(FieldError("shipping_address", "give a shipping address or a pickup store"))
+    return errors
+
+
+def _priced_lines(
+    uow: UnitOfWork, data: OrderInput
+) -> list[tuple[LineInput, int, catalog.PricedSku]]:
+    found = catalog.priced_skus(uow, [ln.sku for ln in data.lines], data.currency)
+    missing = sorted({ln.sku for ln in data.lines if ln.sku not in found})
+    if missing:
+        raise SkuNotFound(f"Unknown SKU: {', '.join(missing)}.", skus=missing)
+    inactive = sorted({ln.sku for ln in data.lines if not found[ln.sku].is_active})
+    if inactive:
+        raise InactiveSku(f"No longer sold: {', '.join(inactive)}.", skus=inactive)
+    out, errors = [], []
+    for i, ln in enumerate(data.lines):
+        price = ln.unit_price if ln.unit_price is not None else found[ln.sku].price
+        if price is None:
+            errors.append(
+                FieldError(
+                    f"lines[{i}].unit_price", f"{ln.sku} has no {data.currency} price; give one"
+                )
+            )
+            continue
+        out.append((ln, price, found[ln.sku]))
+    if errors:
+        raise ValidationFailed(errors)
+    return out
+
+
+def _source(
+    uow: UnitOfWork, channel: Channel, data: OrderInput
+) -> tuple[policy.Plan, dict[tuple[str, str], int]]:
+    """The sourcing plan, and the stock row of each (location, SKU) it may use."""
+    sites = [s for s in locations.active_sites(uow) if channel.may_ship_from(s.code)]
+    if data.pickup_location is not None:
+        store = next((s for s in sites if s.code == data.pickup_location and s.can_pickup), None)
+        if store is None:
+            raise ValidationFailed.single(
+                "pickup_location",
+                f"{data.pickup_location} is not an active pickup store of channel {channel.code}",
+            )
+    stock = inventory.stock_by_location(uow, sorted({ln.sku for ln in data.lines}))
+    destination, destination_source = _destination(data)
+    request = policy.Request(
+        lines=[policy.Line(str(i + 1), ln.sku, ln.quantity) for i, ln in enumerate(data.lines)],
+        destination=destination,
+        destination_source=destination_source,
+        stock={key: available for key, (_, available) in stock.items()},
+        sites=[
+            policy.Site(
+                s.code,
+                policy.Point(s.latitude, s.longitude),
+                s.priority,
+                can_ship=s.can_ship
+                and (s.kind is LocationKind.WAREHOUSE or channel.spec.ship_from_store),
+                can_pickup=s.can_pickup,
+            )
+            for s in sites
+        ],
+        policy=channel.spec.sourcing_policy,
+        pickup_at=data.pickup_location,
+        allow_backorder=channel.spec.allow_backorder,
+    )
+    plan = policy.plan(request)
+    if plan.refused:
+        skus = {str(i + 1): ln.sku for i, ln in enumerate(data.lines)}
+        raise OrderNotSourceable(
+            " ".join(plan.explanation),
+            explanation=plan.explanation,
+            shortages=[
+                {"line": int(k), "sku": skus[k], "short": q} for k, q in plan.shortfall.items()
+            ],
+        )
+    return plan, {key: level_id for key, (level_id, _) in stock.items()}
+
+
+def _destination(data: OrderInput) -> tuple[policy.Point | None, str | None]:
+    """Where the parcel goes: the address's coordinates, else an estimate and its source."""
+    address = data.shipping_address or data.billing_address
+    if address.latitude is not None and address.longitude is not None:
+        return policy.Point(address.latitude, address.longitude), None
+    return (
+        locate(address.country, address.postal_code),
+        describe(address.country, address.postal_code),
+    )
+
+
+def _reserve(
+    uow: UnitOfWork,
+    number: str,
+    plan: policy.Plan,
+    level_ids: dict[tuple[str, str], int],
+    actor: str,
+) -> list[int]:
+    planned = [
+        inventory.PlannedHold(level_ids[(a.location, a.sku)], a.quantity, f"{number}/{a.line_key}")
+        for a in plan.allocations
+    ]
+    return inventory.hold_planned(uow, planned, owner_type=OwnerType.ORDER_LINE, actor=actor)
+
+
+def _base_total(uow: UnitOfWork, currency: str, total: int) -> tuple[int | None, Decimal | None]:
+    base = get_settings().base_currency
+    try:
+        rate = accounting.fx_rate_for(uow, currency, base)
+    except FxRateMissing:
+        return None, None  # reported once a rate is set; never a reason to refuse an order
+    return to_base(Money(total, currency), base, rate).amount_minor, rate
