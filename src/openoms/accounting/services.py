@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from openoms.accounting.model import FxRateMissing, TaxRate, parse_rate
 from openoms.accounting.orm import fx_rates, tax_rates
+from openoms.infra.config_cache import ConfigCache
 from openoms.infra.db import UnitOfWork
 from openoms.infra.upsert import insert_for
 from openoms.locations.model import country_codes
@@ -16,6 +17,7 @@ from openoms.shared.errors import FieldError, ValidationFailed
 from openoms.shared.money import validate_currency
 
 MAX_TAX_RATE = Decimal("1")
+_tax_cache = ConfigCache()
 MAX_FX_RATE = Decimal("1000000")
 
 
@@ -40,6 +42,7 @@ def set_tax_rate(uow: UnitOfWork, country: str, region: str, rate: str, name: st
             )
         )
         uow.commit()
+    _tax_cache.forget()
     return TaxRate(country, region, value, name)
 
 
@@ -52,7 +55,15 @@ def list_tax_rates(uow: UnitOfWork) -> list[TaxRate]:
 
 
 def tax_rate_for(uow: UnitOfWork, country: str, region: str = "") -> Decimal:
-    """The rate at a destination: its region's if set, else its country's, else zero."""
+    """The rate at a destination: its region's if set, else its country's, else zero.
+
+    Read through a short-lived cache (see infra.config_cache): it is asked on every order.
+    """
+    key = (uow.database_key, country, region)
+    return _tax_cache.get(key, lambda: _tax_rate(uow, country, region))
+
+
+def _tax_rate(uow: UnitOfWork, country: str, region: str) -> Decimal:
     rows = uow.conn.execute(
         sa.select(tax_rates.c.region, tax_rates.c.rate).where(
             tax_rates.c.country == country, tax_rates.c.region.in_(["", region])

@@ -17,11 +17,14 @@ from openoms.channels.model import (
     DuplicateChannel,
 )
 from openoms.channels.orm import channels
+from openoms.infra.config_cache import ConfigCache
 from openoms.infra.db import UnitOfWork
 from openoms.inventory import queries as inventory
 from openoms.shared import clock
 from openoms.shared.errors import ValidationFailed
 from openoms.sourcing.policy import SourcingPolicy
+
+_cache = ConfigCache()
 
 
 def create_channel(uow: UnitOfWork, spec: ChannelSpec) -> Channel:
@@ -54,6 +57,7 @@ def update_channel(uow: UnitOfWork, code: str, changes: dict[str, Any]) -> Chann
             .values(**_values(spec), updated_at=clock.now())
         )
         uow.commit()
+    _cache.forget((uow.database_key, code))
     return Channel(current.id, spec)
 
 
@@ -72,8 +76,11 @@ def get_in_transaction(uow: UnitOfWork, code: str) -> Channel:
 
 
 def active_channel(uow: UnitOfWork, code: str) -> Channel:
-    """Raises: ChannelNotFound, ChannelInactive."""
-    channel = get_in_transaction(uow, code)
+    """The channel for an incoming order, from a short-lived cache (see infra.config_cache).
+
+    Raises: ChannelNotFound, ChannelInactive.
+    """
+    channel = _cache.get((uow.database_key, code), lambda: get_in_transaction(uow, code))
     if not channel.spec.is_active:
         raise ChannelInactive(f"Channel '{code}' is not active.", code=code)
     return channel

@@ -120,6 +120,11 @@ class UnitOfWork:
     def dialect(self) -> str:
         return self._engine.dialect.name
 
+    @property
+    def database_key(self) -> int:
+        """Tells databases apart within one process (for caches of their configuration)."""
+        return id(self._engine)
+
     def __enter__(self) -> UnitOfWork:
         conn = self._engine.connect()
         if self._readonly:

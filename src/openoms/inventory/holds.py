@@ -266,3 +266,138 @@ def candidates(conn: Connection, skus: list[str]) -> dict[str, list[Candidate]]:
     for level_id, sku, location, available in conn.execute(_CANDIDATES, {"skus": skus}):
         out.setdefault(sku, []).append(Candidate(level_id, location, int(available)))
     return out
+
+
+@dataclass(frozen=True)
+class PlannedRow:
+    """Units to hold on one stock row for one line of the owner."""
+
+    level_id: int
+    quantity: int
+    owner_line: int | None = None
+
+
+def hold_many(
+    conn: Connection,
+    rows: list[PlannedRow],
+    *,
+    owner_type: str,
+    owner_ref: str,
+    actor: str,
+    now: datetime,
+    expires_at: datetime | None = None,
+) -> list[int] | None:
+    """Hold every row or none, in three statements whatever the number of rows: one guarded
+    UPDATE over all the stock rows, one INSERT of the reservations, one of the movements.
+
+    Returns the reservation ids in the order of ``rows``, or None when a stock row no longer
+    has the units (the caller rolls back and plans again).
+    """
+    per_level: dict[int, int] = {}
+    for row in rows:
+        per_level[row.level_id] = per_level.get(row.level_id, 0) + row.quantity
+    wanted = sa.case(
+        {
+            level: sa.bindparam(f"q{i}", quantity, type_=sa.Integer)
+            for i, (level, quantity) in enumerate(sorted(per_level.items()))
+        },
+        value=_sl.id,
+    )
+    updated = conn.execute(
+        stock_levels.update()
+        .where(
+            _sl.id.in_(sorted(per_level)), _sl.on_hand - _sl.reserved - _sl.safety_stock >= wanted
+        )
+        .values(reserved=_sl.reserved + wanted, updated_at=now)
+        .returning(_sl.id, _sl.sku_id, _sl.location_id)
+    ).all()
+    if len(updated) != len(per_level):
+        return None
+    levels = {level_id: (sku_id, location_id) for level_id, sku_id, location_id in updated}
+    common = {
+        "owner_type": owner_type,
+        "owner_ref": owner_ref,
+        "status": "active",
+        "expires_at": expires_at,
+        "created_at": now,
+    }
+    # No sort_by_parameter_order: that sends one INSERT per row on SQLite. (line, stock row)
+    # names each reservation of one owner, so the returned rows are matched on it instead.
+    returned = conn.execute(
+        reservations.insert().returning(_r.id, _r.owner_line, _r.stock_level_id),
+        [
+            {
+                **common,
+                "stock_level_id": r.level_id,
+                "sku_id": levels[r.level_id][0],
+                "location_id": levels[r.level_id][1],
+                "owner_line": r.owner_line,
+                "quantity": r.quantity,
+                "quantity_initial": r.quantity,
+            }
+            for r in rows
+        ],
+    ).all()
+    ids = {(line, level): rid for rid, line, level in returned}
+    conn.execute(
+        stock_movements.insert(),
+        [
+            {
+                "kind": MovementKind.RESERVATION.value,
+                "sku_id": levels[r.level_id][0],
+                "location_id": levels[r.level_id][1],
+                "bin_id": None,
+                "on_hand_delta": 0,
+                "reserved_delta": r.quantity,
+                "reason": None,
+                "reference": f"{owner_type}:{owner_ref}",
+                "actor": actor,
+                "created_at": now,
+            }
+            for r in rows
+        ],
+    )
+    return [ids[(r.owner_line, r.level_id)] for r in rows]
+
+
+@dataclass(frozen=True)
+class SourcingRow:
+    """One stock row at an active location, with the location's sourcing facts."""
+
+    level_id: int
+    sku: str
+    location: str
+    available: int
+    kind: str
+    latitude: float
+    longitude: float
+    priority: int
+    can_ship: bool
+    can_pickup: bool
+
+
+_sites = locations.active_site_facts().subquery()
+_SOURCING = (
+    sa.select(
+        _sl.id,
+        _sl.sku_code,
+        _sl.location_code,
+        _sl.on_hand - _sl.reserved - _sl.safety_stock,
+        _sites.c.kind,
+        _sites.c.latitude,
+        _sites.c.longitude,
+        _sites.c.priority,
+        _sites.c.can_ship,
+        _sites.c.can_pickup,
+    )
+    .join(_sites, _sites.c.id == _sl.location_id)
+    .where(_sl.sku_code.in_(sa.bindparam("skus", expanding=True)))
+    .order_by(_sl.sku_code, _sl.location_code)
+)
+
+
+def sourcing_rows(conn: Connection, skus: list[str]) -> list[SourcingRow]:
+    return [
+        SourcingRow(r[0], r[1], r[2], int(r[3]), r[4], r[5], r[6], r[7], r[8], r[9])
+        for r in conn.execute(_SOURCING, {"skus": skus})
+    ]

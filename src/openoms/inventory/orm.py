@@ -71,6 +71,8 @@ reservations = sa.Table(
     sa.Column("location_id", sa.Integer, nullable=False),
     sa.Column("owner_type", sa.String(20), nullable=False),
     sa.Column("owner_ref", sa.String(120), nullable=False),
+    # An order reserves per line: owner (order_line, "SO-000123"), owner_line 1, 2, …
+    sa.Column("owner_line", sa.Integer, nullable=True),
     sa.Column("quantity", sa.Integer, nullable=False),
     sa.Column("quantity_initial", sa.Integer, nullable=False),
     sa.Column("status", sa.String(12), nullable=False),

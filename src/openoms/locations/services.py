@@ -150,6 +150,15 @@ def active_location_ids() -> sa.Select[tuple[int]]:
     return sa.select(locations_table.c.id).where(locations_table.c.is_active.is_(True))
 
 
+def active_site_facts() -> sa.Select[Any]:
+    """Active locations with what order sourcing needs (id, code, kind, coordinates,
+    priority, can_ship, can_pickup), for other domains to join."""
+    t = locations_table.c
+    return sa.select(
+        t.id, t.code, t.kind, t.latitude, t.longitude, t.priority, t.can_ship, t.can_pickup
+    ).where(t.is_active.is_(True))
+
+
 def active_ranking() -> sa.Select[tuple[int, str, int]]:
     """Active locations' id, code and priority, for other domains to join."""
     return sa.select(

@@ -21,7 +21,7 @@ from openoms.orders.model import (
     OrderStatus,
     check_order_transition,
 )
-from openoms.orders.orm import order_allocations, order_events, order_lines, orders
+from openoms.orders.orm import order_events, order_lines, orders
 from openoms.orders.queries import load_order, order_id_of
 from openoms.shared import clock
 from openoms.shared.errors import Conflict, ValidationFailed
@@ -100,10 +100,7 @@ def cancel_order(uow: UnitOfWork, number: str, *, actor: str, reason: str) -> Or
     with uow:
         order = _load(uow, number)
         check_order_transition(number, order.status, OrderStatus.CANCELLED)
-        for line in order.lines:
-            inventory.release_owner_in_transaction(
-                uow, OwnerType.ORDER_LINE, f"{number}/{line.line_no}", actor=actor
-            )
+        inventory.release_owner_in_transaction(uow, OwnerType.ORDER_LINE, number, actor=actor)
         uow.conn.execute(
             order_lines.update()
             .where(order_lines.c.order_id == order.id)
@@ -113,7 +110,6 @@ def cancel_order(uow: UnitOfWork, number: str, *, actor: str, reason: str) -> Or
                 quantity_backordered=0,
             )
         )
-        uow.conn.execute(order_allocations.delete().where(order_allocations.c.order_id == order.id))
         _move(
             uow,
             order,

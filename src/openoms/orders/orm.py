@@ -78,18 +78,6 @@ order_lines = sa.Table(
     ),
 )
 
-order_allocations = sa.Table(
-    "order_allocations",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("order_id", sa.Integer, sa.ForeignKey("orders.id"), nullable=False, index=True),
-    sa.Column("line_no", sa.Integer, nullable=False),
-    sa.Column("sku_code", sa.String(64), nullable=False),
-    sa.Column("location_code", sa.String(64), nullable=False, index=True),
-    sa.Column("quantity", sa.Integer, nullable=False),
-    sa.Column("reservation_id", sa.BigInteger, nullable=False),
-)
-
 order_events = sa.Table(
     "order_events",
     metadata,

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from openoms.accounting import services as accounting
 from openoms.accounting.model import FxRateMissing, to_base
@@ -28,21 +28,17 @@ from openoms.infra.sequences import next_number
 from openoms.infra.settings import get_settings
 from openoms.inventory.model import OwnerType
 from openoms.inventory.services import reservations as inventory
-from openoms.locations import services as locations
-from openoms.locations.model import LocationKind
-from openoms.orders import pricing, writer
+from openoms.orders import allocation, pricing, writer
 from openoms.orders.model import (
+    Allocation,
     CurrencyNotSold,
     InactiveSku,
     Order,
-    OrderNotSourceable,
     SpecialCode,
 )
-from openoms.orders.queries import find_by_external_id, load_order
-from openoms.shared.errors import FieldError, ValidationFailed
+from openoms.orders.queries import find_by_external_id
+from openoms.shared.errors import FieldError, OmsError, ValidationFailed
 from openoms.shared.money import Money, validate_currency
-from openoms.sourcing import policy
-from openoms.sourcing.geo import describe, locate
 
 ATTEMPTS = 10  # re-plan when a concurrent order took the planned stock
 
@@ -75,6 +71,8 @@ class OrderInput:
     notes: str = ""
     tags: list[str] = field(default_factory=list)
     special_codes: list[SpecialCode] = field(default_factory=list)
+    # A cart's reservations (owner type, reference) that the order takes over.
+    reservations_from: tuple[OwnerType, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -92,20 +90,28 @@ def place_order(uow: UnitOfWork, data: OrderInput, *, actor: str) -> Placed:
     _check(data)
     for attempt in range(ATTEMPTS):
         try:
-            return _place(uow, data, actor)
-        except inventory.StockMoved:
-            # Someone else's order took the planned units first (so theirs went through);
-            # plan again on fresh stock after a short random pause.
+            return Placed(_place(uow, data, actor), created=True)
+        except (inventory.StockMoved, OperationalError) as e:
+            # Someone else's order took the planned units first (theirs went through), or
+            # PostgreSQL broke a lock cycle: plan again on fresh stock after a short pause.
+            if isinstance(e, OperationalError) and not _retryable(e):
+                raise
             if attempt == ATTEMPTS - 1:
                 raise
             time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
-        except IntegrityError:
-            # Another request with the same (channel, external id) committed first.
+        except (IntegrityError, OmsError):
+            # A channel that sends an order again gets the first one back, even when this
+            # attempt failed (the stock is gone now, or another request won the race).
             existing = _existing(uow, data)
             if existing is None:
                 raise
             return Placed(existing, created=False)
     raise AssertionError("unreachable")
+
+
+def _retryable(error: OperationalError) -> bool:
+    code = getattr(error.orig, "sqlstate", None)
+    return code in ("40P01", "40001")  # deadlock detected, serialization failure
 
 
 def _existing(uow: UnitOfWork, data: OrderInput) -> Order | None:
@@ -116,13 +122,9 @@ def _existing(uow: UnitOfWork, data: OrderInput) -> Order | None:
         return find_by_external_id(uow, channel.id, data.external_id)
 
 
-def _place(uow: UnitOfWork, data: OrderInput, actor: str) -> Placed:
+def _place(uow: UnitOfWork, data: OrderInput, actor: str) -> Order:
     with uow:
         channel = channels.active_channel(uow, data.channel)
-        if data.external_id is not None:
-            existing = find_by_external_id(uow, channel.id, data.external_id)
-            if existing is not None:
-                return Placed(existing, created=False)
         if not channel.sells_in(data.currency):
             raise CurrencyNotSold(
                 f"Channel {channel.code} sells in {', '.join(channel.spec.currencies)}, "
@@ -146,26 +148,57 @@ def _place(uow: UnitOfWork, data: OrderInput, actor: str) -> Placed:
             tax_rate=rate,
             prices_include_tax=channel.spec.prices_include_tax,
         )
-        plan, level_ids = _source(uow, channel, data)
-        number = next_number(uow.conn, "order", "SO")
-        reservation_ids = _reserve(uow, number, plan, level_ids, actor)
-        order_id = writer.insert_order(
+        number, allocated = _allocate(uow, channel, data, actor)
+        order = writer.insert_order(
             uow,
-            number=number,
-            channel=channel,
-            data=data,
-            customer_id=customer_id,
-            priced=priced,
-            totals=totals,
-            tax_rate=rate,
-            plan=plan,
+            writer.NewOrder(
+                number=number,
+                channel=channel,
+                data=data,
+                customer_id=customer_id,
+                priced=priced,
+                totals=totals,
+                tax_rate=rate,
+                allocated=allocated,
+                base=_base_total(uow, data.currency, totals.total),
+            ),
             actor=actor,
-            base=_base_total(uow, data.currency, totals.total),
-            reservation_ids=reservation_ids,
         )
-        order = load_order(uow, order_id)
         uow.commit()
-    return Placed(order, created=True)
+    return order
+
+
+def _allocate(
+    uow: UnitOfWork, channel: Channel, data: OrderInput, actor: str
+) -> tuple[str, allocation.Allocated]:
+    """Adopt the cart's reservations if it had any, then source and reserve the rest."""
+    wanted = [allocation.Wanted(i + 1, ln.sku, ln.quantity) for i, ln in enumerate(data.lines)]
+    where = allocation.Destination(
+        data.shipping_address or data.billing_address, data.pickup_location
+    )
+    adopted: list[Allocation] = []
+    numbers: list[str] = []
+
+    def number() -> str:
+        if not numbers:
+            numbers.append(next_number(uow.conn, "order", "SO"))
+        return numbers[0]
+
+    if data.reservations_from is not None:
+        adopted, wanted = allocation.adopt(uow, data.reservations_from, number(), wanted, actor)
+    if not wanted:
+        taken = allocation.Allocated(explanation=["Every unit was already reserved in the cart."])
+    else:
+        taken = allocation.source_and_reserve(
+            uow, channel, wanted, where, number=number, actor=actor
+        )
+    if adopted:
+        units = sum(a.quantity for a in adopted)
+        taken.explanation.insert(
+            0, f"{units} unit{'s' if units != 1 else ''} kept from the cart's reservations."
+        )
+        taken.allocations = adopted + taken.allocations
+    return number(), taken
 
 
 def _check(data: OrderInput) -> None:
@@ -226,78 +259,6 @@ def _priced_lines(
     if errors:
         raise ValidationFailed(errors)
     return out
-
-
-def _source(
-    uow: UnitOfWork, channel: Channel, data: OrderInput
-) -> tuple[policy.Plan, dict[tuple[str, str], int]]:
-    """The sourcing plan, and the stock row of each (location, SKU) it may use."""
-    sites = [s for s in locations.active_sites(uow) if channel.may_ship_from(s.code)]
-    if data.pickup_location is not None:
-        store = next((s for s in sites if s.code == data.pickup_location and s.can_pickup), None)
-        if store is None:
-            raise ValidationFailed.single(
-                "pickup_location",
-                f"{data.pickup_location} is not an active pickup store of channel {channel.code}",
-            )
-    stock = inventory.stock_by_location(uow, sorted({ln.sku for ln in data.lines}))
-    destination, destination_source = _destination(data)
-    request = policy.Request(
-        lines=[policy.Line(str(i + 1), ln.sku, ln.quantity) for i, ln in enumerate(data.lines)],
-        destination=destination,
-        destination_source=destination_source,
-        stock={key: available for key, (_, available) in stock.items()},
-        sites=[
-            policy.Site(
-                s.code,
-                policy.Point(s.latitude, s.longitude),
-                s.priority,
-                can_ship=s.can_ship
-                and (s.kind is LocationKind.WAREHOUSE or channel.spec.ship_from_store),
-                can_pickup=s.can_pickup,
-            )
-            for s in sites
-        ],
-        policy=channel.spec.sourcing_policy,
-        pickup_at=data.pickup_location,
-        allow_backorder=channel.spec.allow_backorder,
-    )
-    plan = policy.plan(request)
-    if plan.refused:
-        skus = {str(i + 1): ln.sku for i, ln in enumerate(data.lines)}
-        raise OrderNotSourceable(
-            " ".join(plan.explanation),
-            explanation=plan.explanation,
-            shortages=[
-                {"line": int(k), "sku": skus[k], "short": q} for k, q in plan.shortfall.items()
-            ],
-        )
-    return plan, {key: level_id for key, (level_id, _) in stock.items()}
-
-
-def _destination(data: OrderInput) -> tuple[policy.Point | None, str | None]:
-    """Where the parcel goes: the address's coordinates, else an estimate and its source."""
-    address = data.shipping_address or data.billing_address
-    if address.latitude is not None and address.longitude is not None:
-        return policy.Point(address.latitude, address.longitude), None
-    return (
-        locate(address.country, address.postal_code),
-        describe(address.country, address.postal_code),
-    )
-
-
-def _reserve(
-    uow: UnitOfWork,
-    number: str,
-    plan: policy.Plan,
-    level_ids: dict[tuple[str, str], int],
-    actor: str,
-) -> list[int]:
-    planned = [
-        inventory.PlannedHold(level_ids[(a.location, a.sku)], a.quantity, f"{number}/{a.line_key}")
-        for a in plan.allocations
-    ]
-    return inventory.hold_planned(uow, planned, owner_type=OwnerType.ORDER_LINE, actor=actor)
 
 
 def _base_total(uow: UnitOfWork, currency: str, total: int) -> tuple[int | None, Decimal | None]:

@@ -10,6 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
 from openoms.infra.db import UnitOfWork
+from openoms.inventory.model import OwnerType, ReservationStatus
+from openoms.inventory.services import reservations as inventory
 from openoms.orders.model import (
     Allocation,
     Order,
@@ -18,7 +20,7 @@ from openoms.orders.model import (
     OrderStatus,
     TimelineEvent,
 )
-from openoms.orders.orm import order_allocations, order_events, order_lines, orders
+from openoms.orders.orm import order_events, order_lines, orders
 from openoms.shared.errors import ValidationFailed
 from openoms.shared.pagination import decode_cursor, encode_cursor
 
@@ -157,11 +159,7 @@ def _order(uow: UnitOfWork, row: Row[Any]) -> Order:
         .where(order_lines.c.order_id == row.id)
         .order_by(order_lines.c.line_no)
     )
-    allocations = uow.conn.execute(
-        sa.select(order_allocations)
-        .where(order_allocations.c.order_id == row.id)
-        .order_by(order_allocations.c.line_no, order_allocations.c.location_code)
-    )
+    owned = inventory.owned_by(uow, OwnerType.ORDER_LINE, row.number)
     return Order(
         id=row.id,
         number=row.number,
@@ -215,7 +213,8 @@ def _order(uow: UnitOfWork, row: Row[Any]) -> Order:
             for ln in lines
         ],
         allocations=[
-            Allocation(a.line_no, a.sku_code, a.location_code, a.quantity, a.reservation_id)
-            for a in allocations
+            Allocation(u.line or 0, u.sku, u.location, u.quantity, u.reservation_id)
+            for u in owned
+            if u.status is ReservationStatus.ACTIVE
         ],
     )

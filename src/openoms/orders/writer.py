@@ -1,109 +1,93 @@
-"""Writing a new order: the order row, its lines, allocations, timeline and event."""
+"""Writing a new order: the order row, its lines, its timeline and its event.
+
+The order returned is built from what was written, not read back: placing an order is the
+hottest write of the system, and every statement counts (see docs/benchmarks.md).
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from openoms.channels.model import Channel
 from openoms.infra.db import UnitOfWork
+from openoms.infra.settings import get_settings
 from openoms.orders import pricing
-from openoms.orders.model import OrderStatus, priority_of
-from openoms.orders.orm import order_allocations, order_events, order_lines, orders
+from openoms.orders.allocation import Allocated
+from openoms.orders.model import Order, OrderLine, OrderStatus, priority_of
+from openoms.orders.orm import order_events, order_lines, orders
 from openoms.shared import clock
 from openoms.shared.events import Event
-from openoms.sourcing import policy
 
 if TYPE_CHECKING:
     from openoms.catalog.services import PricedSku
     from openoms.orders.placement import LineInput, OrderInput
 
 
-def insert_order(
-    uow: UnitOfWork,
-    *,
-    number: str,
-    channel: Channel,
-    data: OrderInput,
-    customer_id: int,
-    priced: list[tuple[LineInput, int, PricedSku]],
-    totals: pricing.Totals,
-    tax_rate: Decimal,
-    plan: policy.Plan,
-    actor: str,
-    base: tuple[int | None, Decimal | None],
-    reservation_ids: list[int],
-) -> int:
-    """Write everything and return the order id. The order arrives confirmed and then
-    allocated or backordered; the timeline says each step and the sourcing reasons."""
+@dataclass(frozen=True)
+class NewOrder:
+    number: str
+    channel: Channel
+    data: OrderInput
+    customer_id: int
+    priced: list[tuple[LineInput, int, PricedSku]]
+    totals: pricing.Totals
+    tax_rate: Decimal
+    allocated: Allocated
+    base: tuple[int | None, Decimal | None]
+
+    @property
+    def status(self) -> OrderStatus:
+        return OrderStatus.BACKORDERED if self.allocated.backordered else OrderStatus.ALLOCATED
+
+
+def insert_order(uow: UnitOfWork, new: NewOrder, *, actor: str) -> Order:
+    """Write the order, arrived confirmed and then allocated or backordered, with the
+    sourcing reasons on its timeline. Returns it as written."""
     now = clock.now()
-    status = OrderStatus.BACKORDERED if plan.backordered else OrderStatus.ALLOCATED
+    values = _order_values(new, now)
     order_id = int(
-        uow.conn.execute(
-            orders.insert()
-            .values(
-                **_order_values(number, channel, data, customer_id, totals, plan, base, status, now)
-            )
-            .returning(orders.c.id)
-        ).scalar_one()
+        uow.conn.execute(orders.insert().values(**values).returning(orders.c.id)).scalar_one()
     )
-    uow.conn.execute(order_lines.insert(), _line_rows(order_id, priced, totals, tax_rate, plan))
-    if plan.allocations:
-        uow.conn.execute(
-            order_allocations.insert(),
-            [
-                {
-                    "order_id": order_id,
-                    "line_no": int(a.line_key),
-                    "sku_code": a.sku,
-                    "location_code": a.location,
-                    "quantity": a.quantity,
-                    "reservation_id": rid,
-                }
-                for a, rid in zip(plan.allocations, reservation_ids, strict=True)
-            ],
-        )
-    uow.conn.execute(order_events.insert(), _timeline(order_id, status, plan, actor, now))
+    lines = _lines(new)
+    uow.conn.execute(
+        order_lines.insert(),
+        [
+            {"order_id": order_id, "sku_id": sku.id, "sku_code": line.sku, **_line_values(line)}
+            for line, (_, _, sku) in zip(lines, new.priced, strict=True)
+        ],
+    )
+    uow.conn.execute(order_events.insert(), _timeline(order_id, new, actor, now))
     uow.record(
         Event(
             "order.created",
             {
-                "number": number,
-                "channel": channel.code,
-                "status": status.value,
-                "total_amount": totals.total,
-                "currency": data.currency,
+                "number": new.number,
+                "channel": new.channel.code,
+                "status": new.status.value,
+                "total_amount": new.totals.total,
+                "currency": new.data.currency,
             },
-            f"order:{number}",
+            f"order:{new.number}",
         )
     )
-    return order_id
+    return _as_order(order_id, values, lines, new)
 
 
-def _order_values(
-    number: str,
-    channel: Channel,
-    data: OrderInput,
-    customer_id: int,
-    totals: pricing.Totals,
-    plan: policy.Plan,
-    base: tuple[int | None, Decimal | None],
-    status: OrderStatus,
-    now: Any,
-) -> dict[str, Any]:
-    from openoms.infra.settings import get_settings
-
+def _order_values(new: NewOrder, now: datetime) -> dict[str, Any]:
+    data, totals = new.data, new.totals
     return {
-        "number": number,
-        "channel_id": channel.id,
-        "channel_code": channel.code,
+        "number": new.number,
+        "channel_id": new.channel.id,
+        "channel_code": new.channel.code,
         "external_id": data.external_id,
-        "customer_id": customer_id,
+        "customer_id": new.customer_id,
         "email": data.email.strip().lower(),
         "currency": data.currency,
         "locale": data.locale,
-        "status": status.value,
+        "status": new.status.value,
         "priority": priority_of(data.special_codes),
         "special_codes": [c.value for c in data.special_codes],
         "billing_address": asdict(data.billing_address),
@@ -115,79 +99,119 @@ def _order_values(
         "shipping_amount": totals.shipping,
         "tax_amount": totals.tax,
         "total_amount": totals.total,
-        "prices_include_tax": channel.spec.prices_include_tax,
+        "prices_include_tax": new.channel.spec.prices_include_tax,
         "base_currency": get_settings().base_currency,
-        "base_total_amount": base[0],
-        "fx_rate": str(base[1]) if base[1] is not None else None,
+        "base_total_amount": new.base[0],
+        "fx_rate": str(new.base[1]) if new.base[1] is not None else None,
         "sales_rep": data.sales_rep,
         "notes": data.notes,
         "tags": list(data.tags),
-        "sourcing": list(plan.explanation),
+        "sourcing": list(new.allocated.explanation),
         "placed_at": now,
         "updated_at": now,
     }
 
 
-def _line_rows(
-    order_id: int,
-    priced: list[tuple[LineInput, int, PricedSku]],
-    totals: pricing.Totals,
-    tax_rate: Decimal,
-    plan: policy.Plan,
-) -> list[dict[str, Any]]:
-    rows = []
-    for i, ((line, price, sku), line_totals) in enumerate(zip(priced, totals.lines, strict=True)):
-        key = str(i + 1)
-        rows.append(
-            {
-                "order_id": order_id,
-                "line_no": i + 1,
-                "sku_id": sku.id,
-                "sku_code": sku.code,
-                "name": sku.name,
-                "quantity_ordered": line.quantity,
-                "quantity_allocated": plan.allocated(key),
-                "quantity_backordered": plan.backordered.get(key, 0),
-                "unit_price_amount": price,
-                "discount_amount": line_totals.discount,
-                "tax_rate": str(tax_rate),
-                "tax_amount": line_totals.tax,
-                "total_amount": line_totals.total,
-            }
+def _lines(new: NewOrder) -> list[OrderLine]:
+    out = []
+    for i, ((line, price, sku), totals) in enumerate(
+        zip(new.priced, new.totals.lines, strict=True), start=1
+    ):
+        out.append(
+            OrderLine(
+                line_no=i,
+                sku=sku.code,
+                name=sku.name,
+                quantity_ordered=line.quantity,
+                unit_price_amount=price,
+                discount_amount=totals.discount,
+                tax_rate=str(new.tax_rate),
+                tax_amount=totals.tax,
+                total_amount=totals.total,
+                quantity_allocated=new.allocated.allocated(i),
+                quantity_backordered=new.allocated.backordered.get(i, 0),
+            )
         )
-    return rows
+    return out
 
 
-def _timeline(
-    order_id: int, status: OrderStatus, plan: policy.Plan, actor: str, now: Any
-) -> list[dict[str, Any]]:
+def _line_values(line: OrderLine) -> dict[str, Any]:
+    return {
+        "line_no": line.line_no,
+        "name": line.name,
+        "quantity_ordered": line.quantity_ordered,
+        "quantity_allocated": line.quantity_allocated,
+        "quantity_backordered": line.quantity_backordered,
+        "unit_price_amount": line.unit_price_amount,
+        "discount_amount": line.discount_amount,
+        "tax_rate": line.tax_rate,
+        "tax_amount": line.tax_amount,
+        "total_amount": line.total_amount,
+    }
+
+
+def _timeline(order_id: int, new: NewOrder, actor: str, now: datetime) -> list[dict[str, Any]]:
     def event(
-        kind: str,
-        before: OrderStatus | None,
-        after: OrderStatus | None,
-        reason: str | None = None,
-        **data: Any,
+        before: OrderStatus | None, after: OrderStatus, reason: str, **data: Any
     ) -> dict[str, Any]:
         return {
             "order_id": order_id,
             "at": now,
             "actor": actor,
-            "kind": kind,
+            "kind": "status_changed",
             "from_status": before.value if before else None,
-            "to_status": after.value if after else None,
+            "to_status": after.value,
             "reason": reason,
             "data": data,
         }
 
     return [
-        event("status_changed", None, OrderStatus.PLACED, "order received"),
-        event("status_changed", OrderStatus.PLACED, OrderStatus.CONFIRMED, "no hold needed"),
+        event(None, OrderStatus.PLACED, "order received"),
+        event(OrderStatus.PLACED, OrderStatus.CONFIRMED, "no hold needed"),
         event(
-            "status_changed",
             OrderStatus.CONFIRMED,
-            status,
-            " ".join(plan.explanation),
-            locations=plan.locations,
-            backordered=plan.backordered,
+            new.status,
+            " ".join(new.allocated.explanation),
+            locations=new.allocated.locations,
+            backordered={str(k): v for k, v in new.allocated.backordered.items()},
         ),
     ]
+
+
+def _as_order(order_id: int, v: dict[str, Any], lines: list[OrderLine], new: NewOrder) -> Order:
+    return Order(
+        id=order_id,
+        number=v["number"],
+        channel=v["channel_code"],
+        external_id=v["external_id"],
+        customer_id=v["customer_id"],
+        email=v["email"],
+        currency=v["currency"],
+        locale=v["locale"],
+        status=new.status,
+        hold_reason=None,
+        priority=v["priority"],
+        special_codes=v["special_codes"],
+        billing_address=v["billing_address"],
+        shipping_address=v["shipping_address"],
+        pickup_location=v["pickup_location"],
+        shipping_service=v["shipping_service"],
+        subtotal_amount=v["subtotal_amount"],
+        discount_amount=v["discount_amount"],
+        shipping_amount=v["shipping_amount"],
+        tax_amount=v["tax_amount"],
+        total_amount=v["total_amount"],
+        prices_include_tax=v["prices_include_tax"],
+        base_currency=v["base_currency"],
+        base_total_amount=v["base_total_amount"],
+        fx_rate=v["fx_rate"],
+        sales_rep=v["sales_rep"],
+        notes=v["notes"],
+        tags=v["tags"],
+        sourcing=v["sourcing"],
+        placed_at=v["placed_at"],
+        updated_at=v["updated_at"],
+        version=1,
+        lines=lines,
+        allocations=sorted(new.allocated.allocations, key=lambda a: (a.line_no, a.location)),
+    )

@@ -137,7 +137,7 @@ def _reserve_in(
 class PlannedHold:
     level_id: int
     quantity: int
-    owner_ref: str
+    owner_line: int | None = None
 
 
 class StockMoved(Conflict):
@@ -147,13 +147,13 @@ class StockMoved(Conflict):
     title = "Stock changed meanwhile"
 
 
-def stock_by_location(uow: UnitOfWork, skus: list[str]) -> dict[tuple[str, str], tuple[int, int]]:
-    """(location, sku) -> (stock row id, available) at active locations; in a transaction."""
-    return {
-        (c.location, sku): (c.level_id, c.available)
-        for sku, found in holds.candidates(uow.conn, skus).items()
-        for c in found
-    }
+SourcingRow = holds.SourcingRow
+
+
+def stock_for_sourcing(uow: UnitOfWork, skus: list[str]) -> list[holds.SourcingRow]:
+    """Stock of the SKUs at active locations, with each location's sourcing facts, in one
+    query; inside the caller's transaction."""
+    return holds.sourcing_rows(uow.conn, skus)
 
 
 def hold_planned(
@@ -161,33 +161,137 @@ def hold_planned(
     planned: list[PlannedHold],
     *,
     owner_type: OwnerType,
+    owner_ref: str,
     actor: str,
     expires_at: datetime | None = None,
 ) -> list[int]:
-    """Reserve exactly the planned units on the planned rows; reservation ids in plan order.
+    """Reserve exactly the planned units on the planned rows, all or none, in three
+    statements; reservation ids in plan order.
 
-    Rows are taken in id order (a fixed order). Raises: StockMoved when a row no longer has
-    the units (the caller re-plans); nothing is kept in that case once it rolls back.
+    Raises: StockMoved when a row no longer has the units (the caller rolls back and plans
+    again).
     """
-    ids: dict[int, int] = {}
-    now = clock.now()
-    for index in sorted(range(len(planned)), key=lambda i: planned[i].level_id):
-        hold = planned[index]
-        writer = HoldWriter(
-            uow.conn,
-            owner_type=owner_type.value,
-            owner_ref=hold.owner_ref,
-            expires_at=expires_at,
-            actor=actor,
-            now=now,
+    rows = [holds.PlannedRow(p.level_id, p.quantity, p.owner_line) for p in planned]
+    ids = holds.hold_many(
+        uow.conn,
+        rows,
+        owner_type=owner_type.value,
+        owner_ref=owner_ref,
+        actor=actor,
+        now=clock.now(),
+        expires_at=expires_at,
+    )
+    if ids is None:
+        raise StockMoved("Stock changed while the order was being placed.")
+    return ids
+
+
+@dataclass(frozen=True)
+class OwnedUnits:
+    line: int | None
+    sku: str
+    location: str
+    quantity: int
+    reservation_id: int
+    status: ReservationStatus
+
+
+def owned_by(uow: UnitOfWork, owner_type: OwnerType, owner_ref: str) -> list[OwnedUnits]:
+    """An owner's reservations that are active or were shipped, by line; in a transaction."""
+    rows = uow.conn.execute(
+        _select_full()
+        .where(
+            _r.owner_type == owner_type.value,
+            _r.owner_ref == owner_ref,
+            _r.status.in_([ReservationStatus.ACTIVE.value, ReservationStatus.CONSUMED.value]),
         )
-        held = writer.hold_row(hold.level_id, hold.quantity)
-        if held is None:
-            raise StockMoved(
-                "Stock changed while the order was being placed.", level_id=hold.level_id
+        .order_by(_r.owner_line, _sl.location_code, _r.id)
+    ).mappings()
+    return [
+        OwnedUnits(
+            r["owner_line"],
+            r["sku_code"],
+            r["location_code"],
+            r["quantity"],
+            r["id"],
+            ReservationStatus(r["status"]),
+        )
+        for r in rows
+    ]
+
+
+def adopt_reservations(
+    uow: UnitOfWork,
+    source: tuple[OwnerType, str],
+    target: tuple[OwnerType, str],
+    lines: list[tuple[int, str, int]],
+    *,
+    actor: str,
+) -> dict[int, list[OwnedUnits]]:
+    """Hand a source owner's active reservations (a cart) to a target's lines (an order).
+
+    ``lines`` are (line number, SKU, units). Units are taken from the source's reservations
+    of the same SKU, oldest first; a reservation larger than needed is split. What the
+    target's lines do not take is released. Returns the adopted units per line; a line may
+    get fewer units than it asked for (the source expired or held less).
+    """
+    available = [
+        dict(r)
+        for r in uow.conn.execute(
+            _active_query()
+            .where(_r.owner_type == source[0].value, _r.owner_ref == source[1])
+            .order_by(_r.id)
+        ).mappings()
+    ]
+    adopted: dict[int, list[OwnedUnits]] = {}
+    for line, sku, quantity in lines:
+        need = quantity
+        for row in (r for r in available if r["sku_code"] == sku and r["quantity"] > 0):
+            if need == 0:
+                break
+            take = min(need, row["quantity"])
+            adopted.setdefault(line, []).append(_hand_over(uow, row, take, target, line))
+            row["quantity"] -= take
+            need -= take
+    leftovers = [r for r in available if r["quantity"] > 0]
+    _release_rows(uow, leftovers, actor, ReservationStatus.RELEASED)
+    return adopted
+
+
+def _hand_over(
+    uow: UnitOfWork, row: dict[str, Any], take: int, target: tuple[OwnerType, str], line: int
+) -> OwnedUnits:
+    values = {
+        "owner_type": target[0].value,
+        "owner_ref": target[1],
+        "owner_line": line,
+        "expires_at": None,
+    }
+    if take == row["quantity"]:
+        uow.conn.execute(reservations.update().where(_r.id == row["id"]).values(**values))
+        new_id = row["id"]
+    else:
+        # split: the source keeps the rest; reserved units on the level do not change
+        uow.conn.execute(
+            reservations.update().where(_r.id == row["id"]).values(quantity=_r.quantity - take)
+        )
+        new_id = uow.conn.execute(
+            reservations.insert()
+            .values(
+                stock_level_id=row["stock_level_id"],
+                sku_id=row["sku_id"],
+                location_id=row["location_id"],
+                quantity=take,
+                quantity_initial=take,
+                status=ReservationStatus.ACTIVE.value,
+                created_at=clock.now(),
+                **values,
             )
-        ids[index] = held.reservation_id
-    return [ids[i] for i in range(len(planned))]
+            .returning(_r.id)
+        ).scalar_one()
+    return OwnedUnits(
+        line, row["sku_code"], row["location_code"], take, new_id, ReservationStatus.ACTIVE
+    )
 
 
 def _hold_any(uow: UnitOfWork, writer: HoldWriter, line: StockLine) -> holds.Held | None:
