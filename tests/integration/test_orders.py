@@ -227,3 +227,38 @@ def test_hold_release_and_cancel_follow_the_state_machine(db: Database) -> None:
     steps = [e.to_status for e in queries.timeline(db.reader(), order.number) if e.to_status]
     assert steps[-3:] == ["on_hold", "allocated", "cancelled"]
     assert verify_ledger(db.reader()) == []
+
+
+def test_backorders_get_arriving_stock_rush_first_then_oldest(db: Database) -> None:
+    from openoms.inventory.model import AdjustmentReason
+    from openoms.inventory.services.stock import adjust_stock
+    from openoms.orders.backorders import resource_backorders
+
+    # given two backordered orders for a SKU with no stock; the later one is rush
+    sku, location = make_sku(db), make_location(db).code
+    stock(db, sku, location, 1)
+    adjust_stock(db.uow(), location, sku, -1, AdjustmentReason.DAMAGED, actor="t")
+    channel = make_channel(db, allow_backorder=True)
+    older = place_order(db.uow(), _order(channel, LineInput(sku, 1, 500)), actor="t").order
+    rush = place_order(
+        db.uow(),
+        _order(channel, LineInput(sku, 1, 500), special_codes=[SpecialCode.RUSH]),
+        actor="t",
+    ).order
+    assert (older.status, rush.status) == (OrderStatus.BACKORDERED, OrderStatus.BACKORDERED)
+    # when one unit arrives and the job runs
+    stock(db, sku, location, 1)
+    while resource_backorders(db.uow()):
+        pass
+    # then the rush order gets it; the older one waits for the next unit
+    assert queries.get_order(db.reader(), rush.number).status is OrderStatus.ALLOCATED
+    assert queries.get_order(db.reader(), older.number).status is OrderStatus.BACKORDERED
+    stock(db, sku, location, 1)
+    resource_backorders(db.uow())
+    done = queries.get_order(db.reader(), older.number)
+    assert done.status is OrderStatus.ALLOCATED
+    assert (done.lines[0].quantity_allocated, done.lines[0].quantity_backordered) == (1, 0)
+    assert done.allocations[0].location == location
+    reasons = [e.reason or "" for e in queries.timeline(db.reader(), older.number)]
+    assert reasons[-1].startswith("Stock arrived.")
+    assert verify_ledger(db.reader()) == []

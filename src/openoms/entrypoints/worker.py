@@ -18,6 +18,7 @@ from openoms.infra.settings import Settings
 from openoms.integrations.webhooks.fanout import dispatch_events
 from openoms.integrations.webhooks.relay import deliver_due
 from openoms.inventory.services.reservations import expire_reservations
+from openoms.orders.backorders import resource_backorders
 
 log = structlog.get_logger()
 
@@ -25,6 +26,7 @@ log = structlog.get_logger()
 def jobs(db: Database, settings: Settings) -> list[tuple[str, Callable[[], int]]]:
     return [
         ("inventory.reservations_expired", lambda: expire_reservations(db.uow())),
+        ("orders.backorders_resourced", lambda: resource_backorders(db.uow())),
         ("idempotency.keys_purged", lambda: idempotency.purge_expired(db.engine)),
         ("webhooks.events_dispatched", lambda: dispatch_events(db)),
         ("webhooks.attempts_made", lambda: deliver_due(db, settings)),
