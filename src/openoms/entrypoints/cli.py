@@ -113,7 +113,7 @@ def demo(
         summary = load_demo(db, progress=lambda n: progress.advance(task, n))
     console.print(
         f"demo data: {summary['skus']} SKUs, {summary['locations']} locations, "
-        f"{summary['units']} units in stock"
+        f"{summary['units']} units in stock, {summary['orders']} orders"
     )
 
 

@@ -15,6 +15,7 @@ from stdnum import ean
 
 from openoms.catalog.importer import import_rows
 from openoms.catalog.orm import skus
+from openoms.entrypoints.demo_orders import load_commerce
 from openoms.infra.db import Database
 from openoms.inventory.model import StockLine
 from openoms.inventory.services.stock import receive_stock, set_safety_stock
@@ -189,7 +190,7 @@ def has_data(db: Database) -> bool:
 
 
 def load_demo(db: Database, *, progress: Callable[[int], None] = lambda _n: None) -> dict[str, int]:
-    """Create the catalog, the five locations with zones and bins, and receive stock."""
+    """The catalog, five locations with zones and bins, stock, channels and orders."""
     rng = random.Random(SEED)
     rows = catalog_rows(rng)
     report = import_rows(db, rows, progress=progress)
@@ -201,7 +202,8 @@ def load_demo(db: Database, *, progress: Callable[[int], None] = lambda _n: None
         bins = _layout(db, spec)
         units += _stock(db, spec, [r["sku"] for r in rows], bins, rng)
         progress(1)
-    return {"skus": len(rows), "locations": len(LOCATIONS), "units": units}
+    orders = load_commerce(db, [r["sku"] for r in rows], progress=progress)
+    return {"skus": len(rows), "locations": len(LOCATIONS), "units": units, "orders": orders}
 
 
 def catalog_rows(rng: random.Random) -> list[dict[str, Any]]:
