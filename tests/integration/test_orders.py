@@ -262,3 +262,59 @@ def test_backorders_get_arriving_stock_rush_first_then_oldest(db: Database) -> N
     reasons = [e.reason or "" for e in queries.timeline(db.reader(), older.number)]
     assert reasons[-1].startswith("Stock arrived.")
     assert verify_ledger(db.reader()) == []
+
+
+def test_cancelling_some_units_takes_backorders_first_then_releases_stock(db: Database) -> None:
+    from openoms.orders import changes
+
+    sku, other, location = make_sku(db), make_sku(db), make_location(db).code
+    stock(db, sku, location, 2)
+    stock(db, other, location, 5)
+    channel = make_channel(db, allow_backorder=True)
+    order = place_order(
+        db.uow(), _order(channel, LineInput(sku, 3, 500), LineInput(other, 2, 500)), actor="t"
+    ).order
+    assert order.status is OrderStatus.BACKORDERED
+    # cancelling 2 of line 1: the backordered unit first, then one reserved unit
+    changed = changes.cancel_lines(db.uow(), order.number, {1: 2}, actor="agent", reason="late")
+    line = changed.lines[0]
+    assert (line.quantity_allocated, line.quantity_backordered, line.quantity_cancelled) == (
+        1,
+        0,
+        2,
+    )
+    assert changed.status is OrderStatus.ALLOCATED
+    assert _available(db, sku) == 1
+    with pytest.raises(ValidationFailed):
+        changes.cancel_lines(db.uow(), order.number, {1: 2}, actor="agent", reason="too many")
+    done = changes.cancel_lines(db.uow(), order.number, {1: 1, 2: 2}, actor="agent", reason="all")
+    assert done.status is OrderStatus.CANCELLED
+    assert (_available(db, sku), _available(db, other)) == (2, 5)
+    assert verify_ledger(db.reader()) == []
+
+
+def test_a_new_shipping_address_re_sources_the_order(db: Database) -> None:
+    from openoms.orders import changes
+
+    sku = make_sku(db)
+    amsterdam = make_location(db, lat=52.37, lon=4.89).code
+    munich = make_location(db, lat=48.14, lon=11.58).code
+    stock(db, sku, amsterdam, 5)
+    stock(db, sku, munich, 5)
+    order = place_order(db.uow(), _order(make_channel(db), LineInput(sku, 2, 500)), actor="t").order
+    assert order.allocations[0].location == amsterdam
+    moved = changes.change_shipping_address(
+        db.uow(),
+        order.number,
+        address("DE", "München", latitude=48.15, longitude=11.57),
+        actor="agent",
+    )
+    assert [(a.location, a.quantity) for a in moved.allocations] == [(munich, 2)]
+    assert moved.shipping_address is not None
+    assert moved.shipping_address["city"] == "München"
+    assert availability(db.reader(), [sku])[0].available == 8
+    kinds = [e.kind for e in queries.timeline(db.reader(), order.number)]
+    assert kinds[-1] == "address_changed"
+    lifecycle.cancel_order(db.uow(), order.number, actor="agent", reason="x")
+    with pytest.raises(IllegalOrderTransition):
+        changes.change_shipping_address(db.uow(), order.number, address(), actor="agent")

@@ -8,10 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from openoms.customers.model import CustomerNotFound, customer_id_of
-from openoms.orders import lifecycle, placement, queries
+from openoms.orders import changes, lifecycle, placement, queries
 from openoms.orders.model import OrderStatus
 from openoms.orders.schemas import (
+    AddressChangeIn,
     CancelIn,
+    CancelLinesIn,
     HoldIn,
     NoteIn,
     OrderCreate,
@@ -116,3 +118,23 @@ def cancel(number: str, body: CancelIn, uow: WriteUow, actor: Actor) -> OrderOut
 @router.post("/orders/{number}/notes", status_code=status.HTTP_201_CREATED)
 def add_note(number: str, body: NoteIn, uow: WriteUow, actor: Actor) -> OrderOut:
     return OrderOut.of(lifecycle.add_note(uow, number, body.text, actor=actor))
+
+
+@router.post("/orders/{number}/cancel-lines")
+def cancel_lines(number: str, body: CancelLinesIn, uow: WriteUow, actor: Actor) -> OrderOut:
+    """Cancel some units of some lines before they ship; their stock is released."""
+    return OrderOut.of(
+        changes.cancel_lines(uow, number, body.lines, actor=actor, reason=body.reason)
+    )
+
+
+@router.put("/orders/{number}/shipping-address")
+def change_shipping_address(
+    number: str, body: AddressChangeIn, uow: WriteUow, actor: Actor
+) -> OrderOut:
+    """Ship somewhere else before anything shipped; the order is sourced again."""
+    return OrderOut.of(
+        changes.change_shipping_address(
+            uow, number, body.shipping_address.to_address(), actor=actor
+        )
+    )

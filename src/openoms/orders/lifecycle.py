@@ -43,9 +43,9 @@ def hold_order(
     Raises: OrderNotFound, IllegalOrderTransition.
     """
     with uow:
-        order = _load(uow, number)
+        order = load_by_number(uow, number)
         check_order_transition(number, order.status, OrderStatus.ON_HOLD)
-        _move(
+        move(
             uow,
             order,
             OrderStatus.ON_HOLD,
@@ -65,7 +65,7 @@ def release_hold(uow: UnitOfWork, number: str, *, actor: str, note: str = "") ->
     Raises: OrderNotFound, IllegalOrderTransition.
     """
     with uow:
-        order = _load(uow, number)
+        order = load_by_number(uow, number)
         if order.status is not OrderStatus.ON_HOLD:
             raise IllegalOrderTransition(
                 f"Order {number} is {order.status.value}, not on hold.",
@@ -76,7 +76,7 @@ def release_hold(uow: UnitOfWork, number: str, *, actor: str, note: str = "") ->
             sa.select(_o.status_before_hold).where(_o.id == order.id)
         ).scalar()
         target = OrderStatus(before or OrderStatus.CONFIRMED.value)
-        _move(
+        move(
             uow,
             order,
             target,
@@ -98,7 +98,7 @@ def cancel_order(uow: UnitOfWork, number: str, *, actor: str, reason: str) -> Or
     if not reason.strip():
         raise ValidationFailed.single("reason", "say why the order is cancelled")
     with uow:
-        order = _load(uow, number)
+        order = load_by_number(uow, number)
         check_order_transition(number, order.status, OrderStatus.CANCELLED)
         inventory.release_owner_in_transaction(uow, OwnerType.ORDER_LINE, number, actor=actor)
         uow.conn.execute(
@@ -110,7 +110,7 @@ def cancel_order(uow: UnitOfWork, number: str, *, actor: str, reason: str) -> Or
                 quantity_backordered=0,
             )
         )
-        _move(
+        move(
             uow,
             order,
             OrderStatus.CANCELLED,
@@ -132,18 +132,18 @@ def add_note(uow: UnitOfWork, number: str, text: str, *, actor: str) -> Order:
     if not text.strip():
         raise ValidationFailed.single("text", "a note needs some text")
     with uow:
-        order = _load(uow, number)
-        _event(uow, order.id, actor, "note", None, None, text, {})
+        order = load_by_number(uow, number)
+        write_event(uow, order.id, actor, "note", None, None, text, {})
         found = load_order(uow, order.id)
         uow.commit()
     return found
 
 
-def _load(uow: UnitOfWork, number: str) -> Order:
+def load_by_number(uow: UnitOfWork, number: str) -> Order:
     return load_order(uow, order_id_of(uow, number))
 
 
-def _move(
+def move(
     uow: UnitOfWork,
     order: Order,
     target: OrderStatus,
@@ -162,7 +162,7 @@ def _move(
         raise OrderChangedMeanwhile(
             f"Order {order.number} changed meanwhile; reload it.", number=order.number
         )
-    _event(uow, order.id, actor, "status_changed", order.status, target, reason, data)
+    write_event(uow, order.id, actor, "status_changed", order.status, target, reason, data)
     uow.record(
         Event(
             "order.status_changed",
@@ -177,7 +177,7 @@ def _move(
     )
 
 
-def _event(
+def write_event(
     uow: UnitOfWork,
     order_id: int,
     actor: str,

@@ -109,6 +109,17 @@ class CancelIn(Strict):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+class CancelLinesIn(Strict):
+    lines: dict[int, int] = Field(
+        min_length=1, description="line number -> units to cancel", examples=[{"1": 2}]
+    )
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class AddressChangeIn(Strict):
+    shipping_address: PostalAddressIO
+
+
 class NoteIn(Strict):
     text: str = Field(min_length=1, max_length=5000)
 

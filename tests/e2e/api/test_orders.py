@@ -283,3 +283,38 @@ def test_orders_are_listed_with_filters_and_pages(api: ApiClient, warehouse: str
     assert api.get("/orders", params={"status": "allocated", "channel": channel}).json()["items"]
     assert api.get("/orders", params={"status": "bogus"}).status_code == 422
     assert api.get("/orders", params={"cursor": "garbage"}).status_code == 422
+
+
+@pytest.mark.covers("POST /orders/{number}/cancel-lines", "PUT /orders/{number}/shipping-address")
+def test_an_order_is_changed_before_it_ships(api: ApiClient, warehouse: str) -> None:
+    sku = stocked_sku(api, warehouse, units=10)
+    number = place(api, order_body(make_channel(api), {"sku": sku, "quantity": 4}))["number"]
+    cut = api.post(f"/orders/{number}/cancel-lines", {"lines": {"1": 1}, "reason": "one less"})
+    assert cut.status_code == 200, cut.text
+    assert cut.json()["lines"][0]["quantity_cancelled"] == 1
+    assert api.level(sku, warehouse)["reserved"] == 3
+    too_many = api.post(f"/orders/{number}/cancel-lines", {"lines": {"1": 9}, "reason": "x"})
+    assert set(field_errors(too_many)) == {"lines.1"}
+    new_address = {**ADDRESS, "city": "Amersfoort", "postal_code": "3811"}
+    moved = api.put(f"/orders/{number}/shipping-address", {"shipping_address": new_address})
+    assert moved.json()["shipping_address"]["city"] == "Amersfoort"
+    assert api.level(sku, warehouse)["reserved"] == 3
+    bad = api.put(
+        f"/orders/{number}/shipping-address", {"shipping_address": {**new_address, "country": "QQ"}}
+    )
+    assert bad.status_code == 422
+    assert (
+        api.post(
+            "/orders/SO-999999999/cancel-lines", {"lines": {"1": 1}, "reason": "x"}
+        ).status_code
+        == 404
+    )
+    assert (
+        api.put(
+            "/orders/SO-999999999/shipping-address", {"shipping_address": new_address}
+        ).status_code
+        == 404
+    )
+    api.post(f"/orders/{number}/cancel", {"reason": "done"})
+    late = api.put(f"/orders/{number}/shipping-address", {"shipping_address": new_address})
+    assert late.status_code == 409

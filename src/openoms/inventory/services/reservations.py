@@ -220,6 +220,43 @@ def owned_by(uow: UnitOfWork, owner_type: OwnerType, owner_ref: str) -> list[Own
     ]
 
 
+def release_line(
+    uow: UnitOfWork,
+    owner: tuple[OwnerType, str],
+    line: int,
+    quantity: int,
+    *,
+    actor: str,
+    reason: str = "released",
+) -> int:
+    """Give back up to ``quantity`` units an owner holds for one line, newest first, inside
+    the caller's transaction. Returns the units released."""
+    rows = [
+        dict(r)
+        for r in uow.conn.execute(
+            _active_query()
+            .where(_r.owner_type == owner[0].value, _r.owner_ref == owner[1], _r.owner_line == line)
+            .order_by(_r.id.desc())
+        ).mappings()
+    ]
+    left = quantity
+    now = clock.now()
+    for row in rows:
+        if left == 0:
+            break
+        take = min(left, row["quantity"])
+        ledger = Ledger(uow.conn, actor=actor, reference=_ref(row), now=now)
+        _close(uow.conn, row, take, ReservationStatus.RELEASED, now)
+        level = ledger.change(row["stock_level_id"], 0, -take)
+        assert level is not None, "reserved units are always releasable"
+        ledger.record(
+            Movement(MovementKind.RELEASE, level.sku_id, level.location_id, 0, -take, reason=reason)
+        )
+        ledger.flush()
+        left -= take
+    return quantity - left
+
+
 def adopt_reservations(
     uow: UnitOfWork,
     source: tuple[OwnerType, str],

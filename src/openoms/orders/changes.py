@@ -1,0 +1,191 @@
+"""Changing an order after placement: cancel some units, ship somewhere else.
+
+Allowed only while nothing has shipped; every change releases or reserves stock in the same
+transaction as the order change, is written on the timeline, and is refused with 409 once
+it no longer makes sense.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import sqlalchemy as sa
+
+from openoms.channels import services as channels
+from openoms.customers.model import PostalAddress
+from openoms.infra.db import UnitOfWork
+from openoms.inventory.model import OwnerType
+from openoms.inventory.services import reservations as inventory
+from openoms.orders import allocation
+from openoms.orders.lifecycle import load_by_number, move, write_event
+from openoms.orders.model import (
+    IllegalOrderTransition,
+    Order,
+    OrderStatus,
+)
+from openoms.orders.orm import order_lines, orders
+from openoms.orders.queries import load_order
+from openoms.shared.errors import FieldError, ValidationFailed
+
+CHANGEABLE = {
+    OrderStatus.PLACED,
+    OrderStatus.CONFIRMED,
+    OrderStatus.ALLOCATED,
+    OrderStatus.BACKORDERED,
+    OrderStatus.ON_HOLD,
+}
+_l = order_lines.c
+
+
+def cancel_lines(
+    uow: UnitOfWork, number: str, quantities: dict[int, int], *, actor: str, reason: str
+) -> Order:
+    """Cancel some units of some lines; backordered units go first, then reserved ones,
+    whose stock is released. Cancelling everything left cancels the order.
+
+    Raises: OrderNotFound, IllegalOrderTransition, ValidationFailed.
+    """
+    with uow:
+        order = _changeable(uow, number)
+        lines = {ln.line_no: ln for ln in order.lines}
+        errors = [
+            FieldError(f"lines.{n}", "no such line") for n in quantities if n not in lines
+        ] + [
+            FieldError(f"lines.{n}", f"must be 1 to {lines[n].quantity_open} (still open)")
+            for n, q in quantities.items()
+            if n in lines and not 0 < q <= lines[n].quantity_open
+        ]
+        if errors or not quantities:
+            raise ValidationFailed(errors or [FieldError("lines", "name at least one line")])
+        for n, q in sorted(quantities.items()):
+            from_backorder = min(q, lines[n].quantity_backordered)
+            released = inventory.release_line(
+                uow,
+                (OwnerType.ORDER_LINE, number),
+                n,
+                q - from_backorder,
+                actor=actor,
+                reason="cancelled",
+            )
+            uow.conn.execute(
+                order_lines.update()
+                .where(_l.order_id == order.id, _l.line_no == n)
+                .values(
+                    quantity_cancelled=_l.quantity_cancelled + q,
+                    quantity_backordered=_l.quantity_backordered - from_backorder,
+                    quantity_allocated=_l.quantity_allocated - released,
+                )
+            )
+        write_event(
+            uow,
+            order.id,
+            actor,
+            "lines_cancelled",
+            None,
+            None,
+            reason,
+            {"lines": {str(k): v for k, v in quantities.items()}},
+        )
+        _settle(uow, order, actor, reason)
+        found = load_order(uow, order.id)
+        uow.commit()
+    return found
+
+
+def change_shipping_address(
+    uow: UnitOfWork, number: str, address: PostalAddress, *, actor: str
+) -> Order:
+    """Ship somewhere else: the reservations are given back and the order is sourced again
+    for the new destination (it may come from other locations now).
+
+    Raises: OrderNotFound, IllegalOrderTransition, ValidationFailed, OrderNotSourceable.
+    """
+    errors = address.check("address")
+    if errors:
+        raise ValidationFailed(errors)
+    with uow:
+        order = _changeable(uow, number)
+        if order.pickup_location:
+            raise IllegalOrderTransition(
+                f"Order {number} is collected in store; it has no shipping address.",
+                current=order.status.value,
+            )
+        inventory.release_owner_in_transaction(uow, OwnerType.ORDER_LINE, number, actor=actor)
+        channel = channels.get_in_transaction(uow, order.channel)
+        wanted = [
+            allocation.Wanted(ln.line_no, ln.sku, ln.quantity_open)
+            for ln in order.lines
+            if ln.quantity_open
+        ]
+        taken = allocation.source_and_reserve(
+            uow,
+            channel,
+            wanted,
+            allocation.Destination(address, None),
+            number=lambda: number,
+            actor=actor,
+        )
+        for w in wanted:
+            uow.conn.execute(
+                order_lines.update()
+                .where(_l.order_id == order.id, _l.line_no == w.line)
+                .values(
+                    quantity_allocated=taken.allocated(w.line),
+                    quantity_backordered=taken.backordered.get(w.line, 0),
+                )
+            )
+        uow.conn.execute(
+            orders.update()
+            .where(orders.c.id == order.id)
+            .values(shipping_address=asdict(address), sourcing=taken.explanation)
+        )
+        write_event(
+            uow,
+            order.id,
+            actor,
+            "address_changed",
+            None,
+            None,
+            "Shipping address changed. " + " ".join(taken.explanation),
+            {"city": address.city, "country": address.country},
+        )
+        _settle(uow, order, actor, "re-sourced for the new address")
+        found = load_order(uow, order.id)
+        uow.commit()
+    return found
+
+
+def _changeable(uow: UnitOfWork, number: str) -> Order:
+    order = load_by_number(uow, number)
+    shipped = any(ln.quantity_shipped for ln in order.lines)
+    if order.status not in CHANGEABLE or shipped:
+        raise IllegalOrderTransition(
+            f"Order {number} is {order.status.value}; it can no longer be changed.",
+            current=order.status.value,
+        )
+    return order
+
+
+def _settle(uow: UnitOfWork, order: Order, actor: str, reason: str) -> None:
+    """Move the order to the status its lines now call for (while it is not on hold)."""
+    row = uow.conn.execute(
+        sa.select(
+            sa.func.sum(_l.quantity_ordered - _l.quantity_cancelled - _l.quantity_shipped),
+            sa.func.sum(_l.quantity_backordered),
+        ).where(_l.order_id == order.id)
+    ).one()
+    open_units, backordered = int(row[0] or 0), int(row[1] or 0)
+    settled = OrderStatus.BACKORDERED if backordered else OrderStatus.ALLOCATED
+    if open_units == 0:
+        target = OrderStatus.CANCELLED
+    elif order.status is OrderStatus.ON_HOLD:
+        # still held; on release it goes on as its lines now call for
+        uow.conn.execute(
+            orders.update().where(orders.c.id == order.id).values(status_before_hold=settled.value)
+        )
+        return
+    else:
+        target = settled
+    if target is not order.status:
+        fresh = load_order(uow, order.id)
+        move(uow, fresh, target, actor=actor, reason=reason, values={}, data={})
