@@ -318,3 +318,20 @@ def test_a_new_shipping_address_re_sources_the_order(db: Database) -> None:
     lifecycle.cancel_order(db.uow(), order.number, actor="agent", reason="x")
     with pytest.raises(IllegalOrderTransition):
         changes.change_shipping_address(db.uow(), order.number, address(), actor="agent")
+
+
+def test_a_location_at_its_daily_capacity_is_skipped_for_the_day(db: Database) -> None:
+    from openoms.locations import services as locations
+
+    sku = make_sku(db)
+    near = make_location(db, lat=52.10, lon=5.10).code
+    far = make_location(db, lat=51.90, lon=4.50).code
+    locations.update_location(db.uow(), near, {"daily_order_capacity": 1})
+    stock(db, sku, near, 10)
+    stock(db, sku, far, 10)
+    channel = make_channel(db)
+    first = place_order(db.uow(), _order(channel, LineInput(sku, 1, 500)), actor="t").order
+    second = place_order(db.uow(), _order(channel, LineInput(sku, 1, 500)), actor="t").order
+    assert first.allocations[0].location == near
+    assert second.allocations[0].location == far
+    assert any("capacity" in reason for reason in second.sourcing)

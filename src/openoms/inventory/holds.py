@@ -374,6 +374,8 @@ class SourcingRow:
     priority: int
     can_ship: bool
     can_pickup: bool
+    daily_order_capacity: int | None
+    timezone: str
 
 
 _sites = locations.active_site_facts().subquery()
@@ -389,6 +391,8 @@ _SOURCING = (
         _sites.c.priority,
         _sites.c.can_ship,
         _sites.c.can_pickup,
+        _sites.c.daily_order_capacity,
+        _sites.c.timezone,
     )
     .join(_sites, _sites.c.id == _sl.location_id)
     .where(_sl.sku_code.in_(sa.bindparam("skus", expanding=True)))
@@ -398,6 +402,6 @@ _SOURCING = (
 
 def sourcing_rows(conn: Connection, skus: list[str]) -> list[SourcingRow]:
     return [
-        SourcingRow(r[0], r[1], r[2], int(r[3]), r[4], r[5], r[6], r[7], r[8], r[9])
+        SourcingRow(r[0], r[1], r[2], int(r[3]), r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11])
         for r in conn.execute(_SOURCING, {"skus": skus})
     ]

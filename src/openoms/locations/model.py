@@ -83,6 +83,7 @@ class LocationSpec:
     accepts_returns: bool = True
     priority: int = 100
     is_active: bool = True
+    daily_order_capacity: int | None = None  # orders it can take per local day; None: no limit
 
     def check(self) -> list[FieldError]:
         from openoms.catalog.model import check_code  # the same code rule everywhere
@@ -96,6 +97,8 @@ class LocationSpec:
             errors.append(FieldError("longitude", "must be between -180 and 180"))
         if self.timezone not in zoneinfo.available_timezones():
             errors.append(FieldError("timezone", f"'{self.timezone}' is not an IANA time zone"))
+        if self.daily_order_capacity is not None and not 1 <= self.daily_order_capacity <= 10**6:
+            errors.append(FieldError("daily_order_capacity", "must be 1 to 1000000, or empty"))
         if not 0 <= self.priority <= 10_000:
             errors.append(FieldError("priority", "must be between 0 and 10000 (lower ships first)"))
         return errors

@@ -25,6 +25,7 @@ locations = sa.Table(
     sa.Column("can_pickup", sa.Boolean, nullable=False),
     sa.Column("accepts_returns", sa.Boolean, nullable=False),
     sa.Column("priority", sa.Integer, nullable=False),
+    sa.Column("daily_order_capacity", sa.Integer, nullable=True),
     sa.Column("is_active", sa.Boolean, nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),

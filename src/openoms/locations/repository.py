@@ -125,6 +125,7 @@ def spec_values(spec: LocationSpec) -> dict[str, Any]:
         "accepts_returns": spec.accepts_returns,
         "priority": spec.priority,
         "is_active": spec.is_active,
+        "daily_order_capacity": spec.daily_order_capacity,
     }
 
 
@@ -144,5 +145,6 @@ def _location(row: Row[Any]) -> Location:
         accepts_returns=row.accepts_returns,
         priority=row.priority,
         is_active=row.is_active,
+        daily_order_capacity=row.daily_order_capacity,
     )
     return Location(row.id, spec)

@@ -28,6 +28,7 @@ class LocationCreate(Strict):
     accepts_returns: bool = True
     priority: int = Field(default=100, ge=0, le=10_000)
     is_active: bool = True
+    daily_order_capacity: int | None = Field(default=None, ge=1, le=1_000_000)
 
     def to_spec(self) -> LocationSpec:
         data = self.model_dump(exclude={"address"})
@@ -45,6 +46,7 @@ class LocationUpdate(Strict):
     accepts_returns: bool | None = None
     priority: int | None = Field(default=None, ge=0, le=10_000)
     is_active: bool | None = None
+    daily_order_capacity: int | None = Field(default=None, ge=1, le=1_000_000)
 
 
 class ZoneCreate(Strict):
@@ -88,6 +90,7 @@ class LocationOut(BaseModel):
     accepts_returns: bool
     priority: int
     is_active: bool
+    daily_order_capacity: int | None
     zones: list[ZoneOut]
 
     @classmethod
@@ -106,5 +109,6 @@ class LocationOut(BaseModel):
             accepts_returns=s.accepts_returns,
             priority=s.priority,
             is_active=s.is_active,
+            daily_order_capacity=s.daily_order_capacity,
             zones=[ZoneOut.of(z) for z in loc.zones],
         )

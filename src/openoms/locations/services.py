@@ -155,7 +155,16 @@ def active_site_facts() -> sa.Select[Any]:
     priority, can_ship, can_pickup), for other domains to join."""
     t = locations_table.c
     return sa.select(
-        t.id, t.code, t.kind, t.latitude, t.longitude, t.priority, t.can_ship, t.can_pickup
+        t.id,
+        t.code,
+        t.kind,
+        t.latitude,
+        t.longitude,
+        t.priority,
+        t.can_ship,
+        t.can_pickup,
+        t.daily_order_capacity,
+        t.timezone,
     ).where(t.is_active.is_(True))
 
 

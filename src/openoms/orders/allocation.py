@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from openoms.channels.model import Channel
 from openoms.customers.model import PostalAddress
@@ -18,6 +19,7 @@ from openoms.inventory.services import reservations as inventory
 from openoms.locations import services as locations
 from openoms.locations.model import LocationKind
 from openoms.orders.model import Allocation, OrderNotSourceable
+from openoms.shared import clock
 from openoms.shared.errors import ValidationFailed
 from openoms.sourcing import policy
 from openoms.sourcing.geo import describe, locate
@@ -93,7 +95,8 @@ def source_and_reserve(
     rows = inventory.stock_for_sourcing(uow, sorted({w.sku for w in wanted}))
     rows = [r for r in rows if channel.may_ship_from(r.location)]
     store = _pickup_store(uow, channel, destination)
-    plan = policy.plan(_request(channel, wanted, destination, rows, store))
+    used = _orders_today(uow, rows)
+    plan = policy.plan(_request(channel, wanted, destination, rows, store, used))
     if plan.refused:
         skus = {str(w.line): w.sku for w in wanted}
         raise OrderNotSourceable(
@@ -136,6 +139,7 @@ def _request(
     destination: Destination,
     rows: list[inventory.SourcingRow],
     store: policy.Site | None,
+    used: dict[str, int],
 ) -> policy.Request:
     point, source = _point(destination.address)
     sites = {
@@ -146,6 +150,11 @@ def _request(
             can_ship=r.can_ship
             and (r.kind == LocationKind.WAREHOUSE.value or channel.spec.ship_from_store),
             can_pickup=r.can_pickup,
+            capacity_left=(
+                None
+                if r.daily_order_capacity is None
+                else r.daily_order_capacity - used.get(r.location, 0)
+            ),
         )
         for r in rows
     }
@@ -161,6 +170,17 @@ def _request(
         pickup_at=destination.pickup_location,
         allow_backorder=channel.spec.allow_backorder,
     )
+
+
+def _orders_today(uow: UnitOfWork, rows: list[inventory.SourcingRow]) -> dict[str, int]:
+    """Orders taken today (local day) at the locations that have a daily capacity."""
+    now = clock.now()
+    since = {}
+    for r in rows:
+        if r.daily_order_capacity is not None:
+            local = now.astimezone(ZoneInfo(r.timezone))
+            since[r.location] = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return inventory.owners_since(uow, OwnerType.ORDER_LINE, since)
 
 
 def _point(address: PostalAddress) -> tuple[policy.Point | None, str | None]:

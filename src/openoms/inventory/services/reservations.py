@@ -220,6 +220,30 @@ def owned_by(uow: UnitOfWork, owner_type: OwnerType, owner_ref: str) -> list[Own
     ]
 
 
+def owners_since(
+    uow: UnitOfWork, owner_type: OwnerType, since: dict[str, datetime]
+) -> dict[str, int]:
+    """How many owners (orders) reserved at each location since its given time (its local
+    midnight, for daily capacity); inside the caller's transaction."""
+    if not since:
+        return {}
+    rows = uow.conn.execute(
+        sa.select(_sl.location_code, sa.func.count(sa.distinct(_r.owner_ref)))
+        .select_from(reservations.join(stock_levels, _r.stock_level_id == _sl.id))
+        .where(
+            _r.owner_type == owner_type.value,
+            sa.or_(
+                *(
+                    sa.and_(_sl.location_code == code, _r.created_at >= start)
+                    for code, start in since.items()
+                )
+            ),
+        )
+        .group_by(_sl.location_code)
+    ).all()
+    return {code: int(count) for code, count in rows}
+
+
 def release_line(
     uow: UnitOfWork,
     owner: tuple[OwnerType, str],
