@@ -335,3 +335,28 @@ def test_a_location_at_its_daily_capacity_is_skipped_for_the_day(db: Database) -
     assert first.allocations[0].location == near
     assert second.allocations[0].location == far
     assert any("capacity" in reason for reason in second.sourcing)
+
+
+def test_an_order_that_takes_stock_down_to_safety_stock_raises_low_stock(db: Database) -> None:
+    from openoms.inventory.services.stock import set_safety_stock
+
+    sku, location = make_sku(db), make_location(db).code
+    stock(db, sku, location, 5)
+    set_safety_stock(db.uow(), location, sku, 2, actor="t")
+    channel = make_channel(db)
+    place_order(db.uow(), _order(channel, LineInput(sku, 2, 500)), actor="t")  # 3 -> 1 free
+    place_order(db.uow(), _order(channel, LineInput(sku, 1, 500)), actor="t")  # 1 -> 0 free
+    with db.reader() as uow:
+        events = (
+            uow.conn.execute(
+                sa.select(outbox_events.c.payload).where(
+                    outbox_events.c.name == "inventory.low_stock",
+                    outbox_events.c.aggregate == f"stock:{sku}@{location}",
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert events == [
+        {"sku": sku, "location": location, "on_hand": 5, "reserved": 3, "safety_stock": 2}
+    ]

@@ -277,6 +277,23 @@ class PlannedRow:
     owner_line: int | None = None
 
 
+@dataclass(frozen=True)
+class LowStock:
+    """A stock row whose free units just fell to its safety stock or below."""
+
+    sku: str
+    location: str
+    on_hand: int
+    reserved: int
+    safety_stock: int
+
+
+@dataclass(frozen=True)
+class HeldMany:
+    reservation_ids: list[int]
+    low: list[LowStock]
+
+
 def hold_many(
     conn: Connection,
     rows: list[PlannedRow],
@@ -286,12 +303,13 @@ def hold_many(
     actor: str,
     now: datetime,
     expires_at: datetime | None = None,
-) -> list[int] | None:
+) -> HeldMany | None:
     """Hold every row or none, in three statements whatever the number of rows: one guarded
     UPDATE over all the stock rows, one INSERT of the reservations, one of the movements.
 
-    Returns the reservation ids in the order of ``rows``, or None when a stock row no longer
-    has the units (the caller rolls back and plans again).
+    Returns the reservation ids in the order of ``rows`` and the stock rows this hold took
+    down to their safety stock, or None when a stock row no longer has the units (the
+    caller rolls back and plans again).
     """
     per_level: dict[int, int] = {}
     for row in rows:
@@ -309,11 +327,25 @@ def hold_many(
             _sl.id.in_(sorted(per_level)), _sl.on_hand - _sl.reserved - _sl.safety_stock >= wanted
         )
         .values(reserved=_sl.reserved + wanted, updated_at=now)
-        .returning(_sl.id, _sl.sku_id, _sl.location_id)
+        .returning(
+            _sl.id,
+            _sl.sku_id,
+            _sl.location_id,
+            _sl.sku_code,
+            _sl.location_code,
+            _sl.on_hand,
+            _sl.reserved,
+            _sl.safety_stock,
+        )
     ).all()
     if len(updated) != len(per_level):
         return None
-    levels = {level_id: (sku_id, location_id) for level_id, sku_id, location_id in updated}
+    levels = {r[0]: (r[1], r[2]) for r in updated}
+    low = [
+        LowStock(r[3], r[4], r[5], r[6], r[7])
+        for r in updated
+        if r[5] - r[6] <= r[7] < r[5] - (r[6] - per_level[r[0]])
+    ]
     common = {
         "owner_type": owner_type,
         "owner_ref": owner_ref,
@@ -357,7 +389,7 @@ def hold_many(
             for r in rows
         ],
     )
-    return [ids[(r.owner_line, r.level_id)] for r in rows]
+    return HeldMany([ids[(r.owner_line, r.level_id)] for r in rows], low)
 
 
 @dataclass(frozen=True)

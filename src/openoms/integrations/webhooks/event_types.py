@@ -8,6 +8,8 @@ name it are accepted.
 from __future__ import annotations
 
 EVENT_TYPES: dict[str, str] = {
+    "inventory.low_stock": "A reservation took a location's free stock of a SKU down to its "
+    "safety stock.",
     "order.created": "An order was placed (any channel).",
     "order.status_changed": "An order moved from one status to another.",
     "order.cancelled": "An order was cancelled.",

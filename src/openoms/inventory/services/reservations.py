@@ -29,6 +29,7 @@ from openoms.inventory.orm import reservations, stock_levels
 from openoms.locations import services as locations
 from openoms.shared import clock
 from openoms.shared.errors import Conflict, ValidationFailed
+from openoms.shared.events import Event
 
 _r = reservations.c
 _sl = stock_levels.c
@@ -172,7 +173,7 @@ def hold_planned(
     again).
     """
     rows = [holds.PlannedRow(p.level_id, p.quantity, p.owner_line) for p in planned]
-    ids = holds.hold_many(
+    held = holds.hold_many(
         uow.conn,
         rows,
         owner_type=owner_type.value,
@@ -181,9 +182,23 @@ def hold_planned(
         now=clock.now(),
         expires_at=expires_at,
     )
-    if ids is None:
+    if held is None:
         raise StockMoved("Stock changed while the order was being placed.")
-    return ids
+    for low in held.low:
+        uow.record(
+            Event(
+                "inventory.low_stock",
+                {
+                    "sku": low.sku,
+                    "location": low.location,
+                    "on_hand": low.on_hand,
+                    "reserved": low.reserved,
+                    "safety_stock": low.safety_stock,
+                },
+                f"stock:{low.sku}@{low.location}",
+            )
+        )
+    return held.reservation_ids
 
 
 @dataclass(frozen=True)
