@@ -360,3 +360,36 @@ def test_an_order_that_takes_stock_down_to_safety_stock_raises_low_stock(db: Dat
     assert events == [
         {"sku": sku, "location": location, "on_hand": 5, "reserved": 3, "safety_stock": 2}
     ]
+
+
+def test_a_change_set_adds_and_changes_lines_and_says_the_balance(db: Database) -> None:
+    from openoms.orders.change_sets import LineChange, change_lines
+
+    # given an order of 2 x 10.00 EUR (tax included)
+    a, b, location = make_sku(db), make_sku(db), make_location(db).code
+    stock(db, a, location, 10)
+    stock(db, b, location, 10)
+    order = place_order(db.uow(), _order(make_channel(db), LineInput(a, 2, 1000)), actor="t").order
+    # when line 1 grows to 3 and a line of b at 5.00 is added
+    changed = change_lines(
+        db.uow(),
+        order.number,
+        [LineChange(3, line=1), LineChange(1, sku=b, unit_price=500)],
+        actor="agent",
+    )
+    # then stock is reserved for the extra units, totals follow, and the balance is owed
+    assert (changed.version, changed.total_before, changed.total_after) == (2, 2000, 3500)
+    assert changed.balance == 1500
+    lines = {ln.line_no: ln for ln in changed.order.lines}
+    assert (lines[1].quantity_ordered, lines[1].quantity_allocated) == (3, 3)
+    assert (lines[2].sku, lines[2].quantity_allocated) == (b, 1)
+    assert (_available(db, a), _available(db, b)) == (7, 9)
+    # when line 1 shrinks to 1: a refund of 20.00
+    shrunk = change_lines(db.uow(), order.number, [LineChange(1, line=1)], actor="agent")
+    assert shrunk.balance == -2000
+    assert _available(db, a) == 9
+    event = queries.timeline(db.reader(), order.number)[-1]
+    assert (event.kind, event.data["version"], event.data["balance"]) == ("lines_changed", 3, -2000)
+    with pytest.raises(ValidationFailed):
+        change_lines(db.uow(), order.number, [LineChange(1, line=9)], actor="agent")
+    assert verify_ledger(db.reader()) == []

@@ -21,10 +21,12 @@ from openoms.orders.lifecycle import load_by_number, move, write_event
 from openoms.orders.model import (
     IllegalOrderTransition,
     Order,
+    OrderLine,
     OrderStatus,
 )
 from openoms.orders.orm import order_lines, orders
 from openoms.orders.queries import load_order
+from openoms.orders.repricing import reprice
 from openoms.shared.errors import FieldError, ValidationFailed
 
 CHANGEABLE = {
@@ -46,7 +48,7 @@ def cancel_lines(
     Raises: OrderNotFound, IllegalOrderTransition, ValidationFailed.
     """
     with uow:
-        order = _changeable(uow, number)
+        order = changeable_order(uow, number)
         lines = {ln.line_no: ln for ln in order.lines}
         errors = [
             FieldError(f"lines.{n}", "no such line") for n in quantities if n not in lines
@@ -58,24 +60,8 @@ def cancel_lines(
         if errors or not quantities:
             raise ValidationFailed(errors or [FieldError("lines", "name at least one line")])
         for n, q in sorted(quantities.items()):
-            from_backorder = min(q, lines[n].quantity_backordered)
-            released = inventory.release_line(
-                uow,
-                (OwnerType.ORDER_LINE, number),
-                n,
-                q - from_backorder,
-                actor=actor,
-                reason="cancelled",
-            )
-            uow.conn.execute(
-                order_lines.update()
-                .where(_l.order_id == order.id, _l.line_no == n)
-                .values(
-                    quantity_cancelled=_l.quantity_cancelled + q,
-                    quantity_backordered=_l.quantity_backordered - from_backorder,
-                    quantity_allocated=_l.quantity_allocated - released,
-                )
-            )
+            cancel_units(uow, order, lines[n], q, actor)
+        repriced = reprice(uow, order)
         write_event(
             uow,
             order.id,
@@ -84,12 +70,39 @@ def cancel_lines(
             None,
             None,
             reason,
-            {"lines": {str(k): v for k, v in quantities.items()}},
+            {
+                "lines": {str(k): v for k, v in quantities.items()},
+                "total_before": repriced.total_before,
+                "total_after": repriced.total_after,
+                "balance": repriced.balance,
+            },
         )
-        _settle(uow, order, actor, reason)
+        settle_status(uow, order, actor, reason)
         found = load_order(uow, order.id)
         uow.commit()
     return found
+
+
+def cancel_units(uow: UnitOfWork, order: Order, line: OrderLine, units: int, actor: str) -> None:
+    """Cancel units of a line: backordered ones first, then reserved ones (released)."""
+    from_backorder = min(units, line.quantity_backordered)
+    released = inventory.release_line(
+        uow,
+        (OwnerType.ORDER_LINE, order.number),
+        line.line_no,
+        units - from_backorder,
+        actor=actor,
+        reason="cancelled",
+    )
+    uow.conn.execute(
+        order_lines.update()
+        .where(_l.order_id == order.id, _l.line_no == line.line_no)
+        .values(
+            quantity_cancelled=_l.quantity_cancelled + units,
+            quantity_backordered=_l.quantity_backordered - from_backorder,
+            quantity_allocated=_l.quantity_allocated - released,
+        )
+    )
 
 
 def change_shipping_address(
@@ -104,7 +117,7 @@ def change_shipping_address(
     if errors:
         raise ValidationFailed(errors)
     with uow:
-        order = _changeable(uow, number)
+        order = changeable_order(uow, number)
         if order.pickup_location:
             raise IllegalOrderTransition(
                 f"Order {number} is collected in store; it has no shipping address.",
@@ -149,13 +162,13 @@ def change_shipping_address(
             "Shipping address changed. " + " ".join(taken.explanation),
             {"city": address.city, "country": address.country},
         )
-        _settle(uow, order, actor, "re-sourced for the new address")
+        settle_status(uow, order, actor, "re-sourced for the new address")
         found = load_order(uow, order.id)
         uow.commit()
     return found
 
 
-def _changeable(uow: UnitOfWork, number: str) -> Order:
+def changeable_order(uow: UnitOfWork, number: str) -> Order:
     order = load_by_number(uow, number)
     shipped = any(ln.quantity_shipped for ln in order.lines)
     if order.status not in CHANGEABLE or shipped:
@@ -166,7 +179,7 @@ def _changeable(uow: UnitOfWork, number: str) -> Order:
     return order
 
 
-def _settle(uow: UnitOfWork, order: Order, actor: str, reason: str) -> None:
+def settle_status(uow: UnitOfWork, order: Order, actor: str, reason: str) -> None:
     """Move the order to the status its lines now call for (while it is not on hold)."""
     row = uow.conn.execute(
         sa.select(

@@ -8,12 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from openoms.customers.model import CustomerNotFound, customer_id_of
-from openoms.orders import changes, lifecycle, placement, queries
+from openoms.orders import change_sets, changes, lifecycle, placement, queries
 from openoms.orders.model import OrderStatus
 from openoms.orders.schemas import (
     AddressChangeIn,
     CancelIn,
     CancelLinesIn,
+    ChangeSetIn,
+    ChangeSetOut,
     HoldIn,
     NoteIn,
     OrderCreate,
@@ -22,8 +24,10 @@ from openoms.orders.schemas import (
     ReleaseIn,
     TimelineEventOut,
 )
+from openoms.shared.errors import ValidationFailed
+from openoms.shared.money import Money
 from openoms.web.deps import Actor, ReadUow, WriteUow
-from openoms.web.schemas import Page
+from openoms.web.schemas import MoneyOut, Page
 
 router = APIRouter(tags=["orders"])
 
@@ -137,4 +141,33 @@ def change_shipping_address(
         changes.change_shipping_address(
             uow, number, body.shipping_address.to_address(), actor=actor
         )
+    )
+
+
+@router.post("/orders/{number}/changes")
+def change_lines(number: str, body: ChangeSetIn, uow: WriteUow, actor: Actor) -> ChangeSetOut:
+    """Add lines or change line quantities before anything ships, as one versioned change
+    set; the answer says what the customer still owes (positive) or is owed (negative)."""
+    currency = queries.get_order(uow, number).currency
+    parsed = []
+    errors = []
+    for i, c in enumerate(body.changes):
+        price = None
+        if c.unit_price is not None:
+            try:
+                price = Money.parse(c.unit_price, currency, field=f"changes[{i}].unit_price")
+            except ValidationFailed as e:
+                errors.extend(e.errors)
+        parsed.append(
+            change_sets.LineChange(c.quantity, c.line, c.sku, price.amount_minor if price else None)
+        )
+    if errors:
+        raise ValidationFailed(errors)
+    done = change_sets.change_lines(uow, number, parsed, actor=actor)
+    return ChangeSetOut(
+        version=done.version,
+        total_before=MoneyOut.of(Money(done.total_before, currency)),
+        total_after=MoneyOut.of(Money(done.total_after, currency)),
+        balance=MoneyOut.of(Money(done.balance, currency)),
+        order=OrderOut.of(done.order),
     )

@@ -116,6 +116,25 @@ class CancelLinesIn(Strict):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+class LineChangeIn(Strict):
+    line: int | None = Field(default=None, ge=1, description="omit to add a new line")
+    sku: str | None = Field(default=None, min_length=1, max_length=64)
+    quantity: int = Field(ge=0, le=1_000_000, description="the units the line should come to")
+    unit_price: str | None = Field(default=None, description="a new line's price")
+
+
+class ChangeSetIn(Strict):
+    changes: list[LineChangeIn] = Field(min_length=1, max_length=200)
+
+
+class ChangeSetOut(BaseModel):
+    version: int
+    total_before: MoneyOut
+    total_after: MoneyOut
+    balance: MoneyOut
+    order: OrderOut
+
+
 class AddressChangeIn(Strict):
     shipping_address: PostalAddressIO
 

@@ -38,6 +38,7 @@ def test_a_created_location_is_returned_as_given(api: ApiClient) -> None:
         "accepts_returns": True,
         "priority": 5,
         "is_active": True,
+        "daily_order_capacity": None,
         "zones": [],
     }
     assert fetched.status_code == 200

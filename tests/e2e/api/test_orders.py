@@ -318,3 +318,31 @@ def test_an_order_is_changed_before_it_ships(api: ApiClient, warehouse: str) -> 
     api.post(f"/orders/{number}/cancel", {"reason": "done"})
     late = api.put(f"/orders/{number}/shipping-address", {"shipping_address": new_address})
     assert late.status_code == 409
+
+
+@pytest.mark.covers("POST /orders/{number}/changes")
+def test_a_change_set_answers_with_the_balance(api: ApiClient, warehouse: str) -> None:
+    sku = stocked_sku(api, warehouse, units=10)
+    extra = stocked_sku(api, warehouse, units=10, eur="5.00")
+    number = place(api, order_body(make_channel(api), {"sku": sku, "quantity": 2}))["number"]
+    changed = api.post(
+        f"/orders/{number}/changes",
+        {"changes": [{"line": 1, "quantity": 3}, {"sku": extra, "quantity": 1}]},
+    )
+    assert changed.status_code == 200, changed.text
+    body = changed.json()
+    assert (body["version"], body["balance"]["amount"]) == (2, "15.00")
+    assert [ln["quantity_ordered"] for ln in body["order"]["lines"]] == [3, 1]
+    bad = api.post(f"/orders/{number}/changes", {"changes": [{"quantity": 1}]})
+    assert set(field_errors(bad)) == {"changes[0].sku"}
+    bad_price = api.post(
+        f"/orders/{number}/changes",
+        {"changes": [{"sku": extra, "quantity": 1, "unit_price": "1.001"}]},
+    )
+    assert set(field_errors(bad_price)) == {"changes[0].unit_price"}
+    assert api.post(f"/orders/{number}/changes", {"changes": []}).status_code == 422
+    missing = api.post("/orders/SO-999999999/changes", {"changes": [{"line": 1, "quantity": 1}]})
+    assert missing.status_code == 404
+    api.post(f"/orders/{number}/cancel", {"reason": "done"})
+    late = api.post(f"/orders/{number}/changes", {"changes": [{"line": 1, "quantity": 1}]})
+    assert late.status_code == 409

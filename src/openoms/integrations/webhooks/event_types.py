@@ -13,6 +13,8 @@ EVENT_TYPES: dict[str, str] = {
     "order.created": "An order was placed (any channel).",
     "order.status_changed": "An order moved from one status to another.",
     "order.cancelled": "An order was cancelled.",
+    "order.lines_changed": "Lines were added to an order or their quantities changed; the "
+    "payload carries the new version and the balance.",
     "order.resourced": "Stock arrived for a backordered order and was reserved for it.",
     "cart.abandoned": "A cart expired: its stock was released; its lines and value are kept.",
     "transfer.requested": "A stock transfer between locations was requested.",
