@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import structlog
 
+from openoms.carts.expiry import expire_carts
 from openoms.infra import idempotency
 from openoms.infra.db import Database
 from openoms.infra.settings import Settings
@@ -27,6 +28,7 @@ def jobs(db: Database, settings: Settings) -> list[tuple[str, Callable[[], int]]
     return [
         ("inventory.reservations_expired", lambda: expire_reservations(db.uow())),
         ("orders.backorders_resourced", lambda: resource_backorders(db.uow())),
+        ("carts.abandoned", lambda: expire_carts(db)),
         ("idempotency.keys_purged", lambda: idempotency.purge_expired(db.engine)),
         ("webhooks.events_dispatched", lambda: dispatch_events(db)),
         ("webhooks.attempts_made", lambda: deliver_due(db, settings)),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from openoms.accounting import orm as accounting_orm
+from openoms.carts import orm as carts_orm
 from openoms.catalog import orm as catalog_orm
 from openoms.channels import orm as channels_orm
 from openoms.customers import orm as customers_orm
@@ -25,5 +26,6 @@ _ALL = (
     customers_orm,
     accounting_orm,
     orders_orm,
+    carts_orm,
 )
 target_metadata = metadata

@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 
 from openoms import __version__
 from openoms.accounting.http import router as accounting_router
+from openoms.carts.http import router as carts_router
 from openoms.catalog.http import router as catalog_router
 from openoms.channels.http import router as channels_router
 from openoms.customers.http import router as customers_router
@@ -71,6 +72,7 @@ def create_app(settings: Settings, db: Database, *, embedded_worker: bool = Fals
         channels_router,
         customers_router,
         orders_router,
+        carts_router,
         accounting_router,
         webhooks_router,
     )
