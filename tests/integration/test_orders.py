@@ -393,3 +393,16 @@ def test_a_change_set_adds_and_changes_lines_and_says_the_balance(db: Database) 
     with pytest.raises(ValidationFailed):
         change_lines(db.uow(), order.number, [LineChange(1, line=9)], actor="agent")
     assert verify_ledger(db.reader()) == []
+
+
+def test_a_channel_never_sells_the_units_its_buffer_holds_back(db: Database) -> None:
+    from openoms.channels import services as channel_service
+
+    sku, location = make_sku(db), make_location(db).code
+    stock(db, sku, location, 5)
+    buffered = make_channel(db, stock_buffer=2)
+    assert channel_service.channel_availability(db.reader(), buffered, [sku]) == {sku: 3}
+    with pytest.raises(OrderNotSourceable):
+        place_order(db.uow(), _order(buffered, LineInput(sku, 4, 500)), actor="t")
+    place_order(db.uow(), _order(buffered, LineInput(sku, 3, 500)), actor="t")
+    assert channel_service.channel_availability(db.reader(), buffered, [sku]) == {sku: 0}

@@ -164,12 +164,36 @@ def _request(
         lines=[policy.Line(str(w.line), w.sku, w.quantity) for w in wanted],
         destination=point,
         destination_source=source,
-        stock={(r.location, r.sku): r.available for r in rows},
+        stock=_less_buffer(rows, channel.spec.stock_buffer, sites),
         sites=list(sites.values()),
         policy=channel.spec.sourcing_policy,
         pickup_at=destination.pickup_location,
         allow_backorder=channel.spec.allow_backorder,
     )
+
+
+def _less_buffer(
+    rows: list[inventory.SourcingRow], buffer: int, sites: dict[str, policy.Site]
+) -> dict[tuple[str, str], int]:
+    """Free units per (location, SKU), less the units the channel holds back of each SKU.
+
+    The buffer is taken from the locations the channel would ship from last (lowest
+    priority first), so what it may sell matches its channel availability.
+    """
+    stock = {(r.location, r.sku): max(0, r.available) for r in rows}
+    if buffer <= 0:
+        return stock
+    for sku in {r.sku for r in rows}:
+        left = buffer
+        worst_first = sorted(
+            (r for r in rows if r.sku == sku),
+            key=lambda r: (-sites[r.location].priority, r.location),
+        )
+        for r in worst_first:
+            take = min(left, stock[(r.location, sku)])
+            stock[(r.location, sku)] -= take
+            left -= take
+    return stock
 
 
 def _orders_today(uow: UnitOfWork, rows: list[inventory.SourcingRow]) -> dict[str, int]:
