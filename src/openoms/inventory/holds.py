@@ -304,7 +304,8 @@ def hold_many(
     now: datetime,
     expires_at: datetime | None = None,
 ) -> HeldMany | None:
-    """Hold every row or none, in three statements whatever the number of rows: one guarded
+    """Hold every row or none, in three statements whatever the number of rows (and a lock in
+    id order first on PostgreSQL): one guarded
     UPDATE over all the stock rows, one INSERT of the reservations, one of the movements.
 
     Returns the reservation ids in the order of ``rows`` and the stock rows this hold took
@@ -321,6 +322,16 @@ def hold_many(
         },
         value=_sl.id,
     )
+    if conn.dialect.name == "postgresql":
+        # One UPDATE over several rows locks them in whatever order the scan meets them;
+        # lock them in id order first so concurrent orders cannot deadlock. (SQLite's
+        # BEGIN IMMEDIATE already serialises writers.)
+        conn.execute(
+            sa.select(_sl.id)
+            .where(_sl.id.in_(sorted(per_level)))
+            .order_by(_sl.id)
+            .with_for_update()
+        )
     updated = conn.execute(
         stock_levels.update()
         .where(
