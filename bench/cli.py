@@ -1,4 +1,8 @@
-"""``python -m bench``: the reservation benchmark on SQLite and (when reachable) PostgreSQL."""
+"""``python -m bench [reservations|orders] [options]``: the benchmarks, on SQLite and PostgreSQL.
+
+Without a name both run, the reservation benchmark first (the options then are its own);
+``python -m bench orders --help`` and ``python -m bench reservations --help`` list each one's.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from contextlib import AbstractContextManager
 from rich.console import Console
 
 from bench.machine import busy_note, describe_machine
+from bench.orders.cli import main as orders_main
 from bench.report import print_results, write_json
 from bench.scratch import Scratch, postgres_problem, scratch_postgres, scratch_sqlite
 from bench.settings import POSTGRES_ENV, BenchSettings, postgres_url_from_env
@@ -21,6 +26,17 @@ ScratchFactory = Callable[[], AbstractContextManager[Scratch]]
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args and args[0] == "orders":
+        return orders_main(args[1:])
+    if args and args[0] == "reservations":
+        return reservations_main(args[1:])
+    status = reservations_main(args)
+    return orders_main([]) or status
+
+
+def reservations_main(argv: list[str]) -> int:
+    """``reserve_stock`` against the bare guarded UPDATE."""
     settings = _parse(argv)
     console = Console(width=None if sys.stdout.isatty() else WIDTH)
     machine = {**describe_machine(), "load_average_1m_start": f"{os.getloadavg()[0]:.2f}"}
@@ -51,7 +67,7 @@ def _backends(settings: BenchSettings, notes: list[str]) -> Iterator[ScratchFact
     yield lambda: scratch_postgres(url, pool)
 
 
-def _parse(argv: list[str] | None) -> BenchSettings:
+def _parse(argv: list[str]) -> BenchSettings:
     args = _parser().parse_args(argv)
     return BenchSettings(
         seconds=args.seconds, warmup=args.warmup, clients=args.clients, sku_count=args.skus
@@ -60,7 +76,10 @@ def _parse(argv: list[str] | None) -> BenchSettings:
 
 def _parser() -> argparse.ArgumentParser:
     defaults = BenchSettings()
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench [reservations]",
+        description="reserve_stock against the bare guarded UPDATE (reservations per second)",
+    )
     options = (
         ("--seconds", float, defaults.seconds, "measured time per figure"),
         ("--warmup", float, defaults.warmup, "unmeasured warm-up before each figure"),

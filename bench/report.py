@@ -54,11 +54,11 @@ def _cells(row: Row) -> list[str]:
         f"{row.mix} ({row.sku_count:,})",
         row.location,
         f"{row.service.per_second:,.0f}",
-        _ms(row.service.p50_ms),
-        _ms(row.service.p99_ms),
+        ms(row.service.p50_ms),
+        ms(row.service.p99_ms),
         f"{row.raw.per_second:,.0f}",
-        _ms(row.raw.p50_ms),
-        _ms(row.raw.p99_ms),
+        ms(row.raw.p50_ms),
+        ms(row.raw.p99_ms),
         f"[{colour}]{row.ratio:.3f}x[/]",
         str(row.service.shortages + row.raw.shortages),
         str(errors),
@@ -90,7 +90,7 @@ def _ledger_verdict(result: BackendResult) -> str:
     return f"[red]{result.backend}: ledger DRIFT in {len(result.drift)} places[/]: {first}"
 
 
-def _ms(value: float) -> str:
+def ms(value: float) -> str:
     return "—" if math.isnan(value) else f"{value:.2f}"
 
 
@@ -100,18 +100,22 @@ def write_json(
     machine: dict[str, str],
     notes: list[str],
 ) -> Path:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    now = datetime.now(UTC)
-    path = RESULTS / f"reservations-{now:%Y%m%dT%H%M%SZ}.json"
     document = {
-        "benchmark": "reservations",
-        "finished_at": now.isoformat(),
         "settings": asdict(settings),
         "machine": machine,
         "backends": [_backend_json(r) for r in results],
         "notes": notes,
     }
-    path.write_text(json.dumps(document, indent=2, default=str) + "\n")
+    return write_document("reservations", document)
+
+
+def write_document(benchmark: str, document: dict[str, Any]) -> Path:
+    """bench/results/<benchmark>-<UTC time>.json, with the benchmark's name and end time."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    now = datetime.now(UTC)
+    path = RESULTS / f"{benchmark}-{now:%Y%m%dT%H%M%SZ}.json"
+    stamped = {"benchmark": benchmark, "finished_at": now.isoformat(), **document}
+    path.write_text(json.dumps(stamped, indent=2, default=str) + "\n")
     return path
 
 

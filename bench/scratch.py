@@ -42,14 +42,20 @@ def scratch_sqlite(pool_size: int) -> Iterator[Scratch]:
 @contextmanager
 def scratch_postgres(raw_url: str, pool_size: int) -> Iterator[Scratch]:
     """Create a database named oms_bench_<random>, migrate it, and drop it afterwards."""
+    with empty_postgres(raw_url) as url, _migrated_postgres(url, pool_size) as scratch:
+        yield scratch
+
+
+@contextmanager
+def empty_postgres(raw_url: str) -> Iterator[URL]:
+    """An empty database named oms_bench_<random> on the server of ``raw_url``, then dropped."""
     base = normalize_url(raw_url)
     name = f"oms_bench_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
     try:
         _admin_sql(admin, f'CREATE DATABASE "{name}"')
         try:
-            with _migrated_postgres(base.set(database=name), pool_size) as scratch:
-                yield scratch
+            yield base.set(database=name)
         finally:
             _admin_sql(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:

@@ -30,7 +30,7 @@ def count_statements(
     engine: Engine, client: ServiceClient, location: str, sample: int
 ) -> StatementCount:
     """Reserve ``sample`` times on one client and average what the engine saw, in order."""
-    with _listening(engine) as seen:
+    with listening(engine) as seen:
         for _ in range(sample):
             client.reserve()
     statements = {k: v for k, v in seen.items() if not k.startswith("(")}
@@ -44,7 +44,7 @@ def count_statements(
 
 
 @contextmanager
-def _listening(engine: Engine) -> Iterator[Counter[str]]:
+def listening(engine: Engine) -> Iterator[Counter[str]]:
     seen: Counter[str] = Counter()
 
     def on_statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:

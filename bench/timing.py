@@ -32,7 +32,7 @@ class Measurement:
 
 
 @dataclass
-class _Tally:
+class Tally:
     latencies: list[float] = field(default_factory=list)
     shortages: int = 0
     errors: Counter[str] = field(default_factory=Counter)
@@ -50,7 +50,7 @@ def measure(make_client: Callable[[int], Client], clients: int, window: Window) 
 
     Each thread opens its own client (connection) before the common start.
     """
-    tallies = [_Tally() for _ in range(clients)]
+    tallies = [Tally() for _ in range(clients)]
     deadlines = _Deadlines()
 
     def set_deadlines() -> None:
@@ -69,13 +69,13 @@ def measure(make_client: Callable[[int], Client], clients: int, window: Window) 
     for tally in tallies:
         if tally.setup_error is not None:
             raise tally.setup_error
-    return _summarise(tallies, window.seconds)
+    return summarise(tallies, window.seconds)
 
 
 def _work(
     make_client: Callable[[int], Client],
     seed: int,
-    tally: _Tally,
+    tally: Tally,
     barrier: threading.Barrier,
     when: _Deadlines,
 ) -> None:
@@ -94,7 +94,7 @@ def _work(
         client.close()
 
 
-def _loop(client: Client, tally: _Tally, when: _Deadlines) -> None:
+def _loop(client: Client, tally: Tally, when: _Deadlines) -> None:
     while (began := time.perf_counter()) < when.end:
         try:
             is_reserved = client.reserve()
@@ -109,7 +109,7 @@ def _loop(client: Client, tally: _Tally, when: _Deadlines) -> None:
                 tally.shortages += 1
 
 
-def _summarise(tallies: list[_Tally], seconds: float) -> Measurement:
+def summarise(tallies: list[Tally], seconds: float) -> Measurement:
     latencies = sorted(x for t in tallies for x in t.latencies)
     errors: Counter[str] = Counter()
     for tally in tallies:

@@ -1,0 +1,1 @@
+"""Placing orders through HTTP against the ceilings: raw SQL and an empty endpoint."""

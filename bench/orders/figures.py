@@ -1,0 +1,47 @@
+"""One figure each: ping or orders through HTTP, or the raw-SQL ceiling, for N clients."""
+
+from __future__ import annotations
+
+import uuid
+
+from bench.clients import Client
+from bench.orders.bodies import OrderMaker
+from bench.orders.http1 import request_bytes
+from bench.orders.load import HttpMeasurement, NextRequest, Target, measure_http
+from bench.orders.raw import RawPostgresOrders, RawSqliteOrders
+from bench.orders.rawshop import RawShop
+from bench.orders.seed import Shop
+from bench.timing import Measurement, Window, measure
+
+ORDERS = "/api/v1/orders"
+PING = "/api/v1/ping"
+
+
+def ping(target: Target, clients: int, window: Window) -> HttpMeasurement:
+    request = request_bytes(target.url, "GET", PING)
+    return measure_http(target, clients, window, lambda _client: lambda: request, ok=200)
+
+
+def http_orders(
+    target: Target, shop: Shop, mix: str, clients: int, window: Window, lines: int
+) -> HttpMeasurement:
+    tag = f"{mix}{clients}-{uuid.uuid4().hex[:6]}"  # external ids unique across runs too
+
+    def make_next(client: int) -> NextRequest:
+        maker = OrderMaker(shop, mix, lines, client=f"{tag}-{client}")
+        return lambda: request_bytes(target.url, "POST", ORDERS, maker.body())
+
+    return measure_http(target, clients, window, make_next, ok=201)
+
+
+def raw_orders(
+    target: str, shop: RawShop, mix: str, clients: int, window: Window, lines: int
+) -> Measurement:
+    sqlite = not target.startswith("postgresql")
+
+    def make(seed: int) -> Client:
+        if sqlite:
+            return RawSqliteOrders(target, shop, mix, lines, seed)
+        return RawPostgresOrders(target, shop, mix, lines, seed)
+
+    return measure(make, clients, window)
