@@ -96,6 +96,18 @@ def check_order_transition(number: str, current: OrderStatus, target: OrderStatu
     check_transition(TRANSITIONS, f"Order {number}", current, target, IllegalOrderTransition)
 
 
+# The quantities a line keeps consistent: ordered = allocated + backordered + shipped +
+# cancelled while open; returned counts shipped units that came back.
+LINE_QUANTITIES = (
+    "quantity_ordered",
+    "quantity_allocated",
+    "quantity_backordered",
+    "quantity_shipped",
+    "quantity_cancelled",
+    "quantity_returned",
+)
+
+
 @dataclass
 class OrderLine:
     line_no: int

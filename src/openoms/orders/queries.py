@@ -13,6 +13,7 @@ from openoms.infra.db import UnitOfWork
 from openoms.inventory.model import OwnerType, ReservationStatus
 from openoms.inventory.services import reservations as inventory
 from openoms.orders.model import (
+    LINE_QUANTITIES,
     Allocation,
     Order,
     OrderLine,
@@ -198,17 +199,12 @@ def _order(uow: UnitOfWork, row: Row[Any]) -> Order:
                 line_no=ln.line_no,
                 sku=ln.sku_code,
                 name=ln.name,
-                quantity_ordered=ln.quantity_ordered,
                 unit_price_amount=ln.unit_price_amount,
                 discount_amount=ln.discount_amount,
                 tax_rate=ln.tax_rate,
                 tax_amount=ln.tax_amount,
                 total_amount=ln.total_amount,
-                quantity_allocated=ln.quantity_allocated,
-                quantity_backordered=ln.quantity_backordered,
-                quantity_shipped=ln.quantity_shipped,
-                quantity_cancelled=ln.quantity_cancelled,
-                quantity_returned=ln.quantity_returned,
+                **{q: getattr(ln, q) for q in LINE_QUANTITIES},
             )
             for ln in lines
         ],

@@ -6,7 +6,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from openoms.customers.schemas import PostalAddressIO
-from openoms.orders.model import HoldReason, Order, SpecialCode, TimelineEvent
+from openoms.orders.model import LINE_QUANTITIES, HoldReason, Order, SpecialCode, TimelineEvent
 from openoms.orders.placement import LineInput, OrderInput, input_errors
 from openoms.orders.queries import OrderSummary
 from openoms.shared.errors import FieldError, ValidationFailed
@@ -250,12 +250,7 @@ class OrderOut(BaseModel):
                     line_no=ln.line_no,
                     sku=ln.sku,
                     name=ln.name,
-                    quantity_ordered=ln.quantity_ordered,
-                    quantity_allocated=ln.quantity_allocated,
-                    quantity_backordered=ln.quantity_backordered,
-                    quantity_shipped=ln.quantity_shipped,
-                    quantity_cancelled=ln.quantity_cancelled,
-                    quantity_returned=ln.quantity_returned,
+                    **{q: getattr(ln, q) for q in LINE_QUANTITIES},
                     unit_price=m(ln.unit_price_amount),
                     discount=m(ln.discount_amount),
                     tax_rate=ln.tax_rate,
