@@ -7,7 +7,6 @@ number of lines), and keeps the reasons for the order's timeline.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -15,6 +14,7 @@ from openoms.channels.model import Channel
 from openoms.customers.model import PostalAddress
 from openoms.infra.db import UnitOfWork
 from openoms.inventory.model import OwnerType
+from openoms.inventory.services import owners
 from openoms.inventory.services import reservations as inventory
 from openoms.locations import services as locations
 from openoms.locations.model import LocationKind
@@ -49,33 +49,135 @@ class Destination:
     pickup_location: str | None
 
 
+def stock_owner(order_id: int) -> tuple[OwnerType, str]:
+    """Who an order's reservations belong to: the order's id, known before its number."""
+    return OwnerType.ORDER_LINE, str(order_id)
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a cart's reservations will cover of the order's lines, read before the order
+    row exists; ``rest`` is what is left to source."""
+
+    per_line: dict[int, int]
+    rest: list[Wanted]
+
+
+def expect_adoption(
+    uow: UnitOfWork, source: tuple[OwnerType, str], wanted: list[Wanted]
+) -> Expected:
+    """Read (and on PostgreSQL lock) the source's reservations and work out, line by line in
+    the order adoption takes them, how many units each line will get from it."""
+    held = owners.held_units(uow, source[0], source[1])
+    per_line: dict[int, int] = {}
+    rest = []
+    for w in wanted:
+        take = min(w.quantity, held.get(w.sku, 0))
+        held[w.sku] = held.get(w.sku, 0) - take
+        if take:
+            per_line[w.line] = take
+        if w.quantity > take:
+            rest.append(Wanted(w.line, w.sku, w.quantity - take))
+    return Expected(per_line, rest)
+
+
 def adopt(
     uow: UnitOfWork,
     source: tuple[OwnerType, str],
-    number: str,
+    owner: tuple[OwnerType, str],
     wanted: list[Wanted],
+    expected: Expected,
     actor: str,
-) -> tuple[list[Allocation], list[Wanted]]:
-    """Take over the source's reservations (a cart's) for the order's lines; what they do not
-    cover is returned, to be sourced."""
+) -> list[Allocation]:
+    """Take over the source's reservations (a cart's) for the order's lines, exactly as
+    ``expected`` said. Raises: StockMoved when the source changed meanwhile."""
     taken = inventory.adopt_reservations(
-        uow,
-        source,
-        (OwnerType.ORDER_LINE, number),
-        [(w.line, w.sku, w.quantity) for w in wanted],
-        actor=actor,
+        uow, source, owner, [(w.line, w.sku, w.quantity) for w in wanted], actor=actor
     )
-    allocations = [
+    got = {line: sum(u.quantity for u in units) for line, units in taken.items() if units}
+    if got != expected.per_line:
+        raise inventory.StockMoved("The cart's reservations changed while checking out.")
+    return [
         Allocation(line, u.sku, u.location, u.quantity, u.reservation_id)
         for line, units in taken.items()
         for u in units
     ]
-    rest = []
-    for w in wanted:
-        missing = w.quantity - sum(a.quantity for a in allocations if a.line_no == w.line)
-        if missing:
-            rest.append(Wanted(w.line, w.sku, missing))
-    return allocations, rest
+
+
+@dataclass(frozen=True)
+class Hold:
+    line: int
+    sku: str
+    location: str
+    level_id: int
+    quantity: int
+
+
+@dataclass
+class Planned:
+    """Where the wanted units will ship from, before any of them is reserved."""
+
+    holds: list[Hold] = field(default_factory=list)
+    backordered: dict[int, int] = field(default_factory=dict)
+    explanation: list[str] = field(default_factory=list)
+    locations: list[str] = field(default_factory=list)
+    adopted: dict[int, int] = field(default_factory=dict)  # units per line kept from a cart
+
+    def allocated(self, line: int) -> int:
+        return self.adopted.get(line, 0) + sum(h.quantity for h in self.holds if h.line == line)
+
+
+def plan(
+    uow: UnitOfWork, channel: Channel, wanted: list[Wanted], destination: Destination
+) -> Planned:
+    """Plan where the wanted units ship from by the channel's policy; reserves nothing.
+
+    Raises: OrderNotSourceable, ValidationFailed (pickup store).
+    """
+    rows = inventory.stock_for_sourcing(uow, sorted({w.sku for w in wanted}))
+    rows = [r for r in rows if channel.may_ship_from(r.location)]
+    store = _pickup_store(uow, channel, destination)
+    used = _orders_today(uow, rows)
+    found = policy.plan(_request(channel, wanted, destination, rows, store, used))
+    if found.refused:
+        skus = {str(w.line): w.sku for w in wanted}
+        raise OrderNotSourceable(
+            " ".join(found.explanation),
+            explanation=found.explanation,
+            shortages=[
+                {"line": int(k), "sku": skus[k], "short": q} for k, q in found.shortfall.items()
+            ],
+        )
+    levels = {(r.location, r.sku): r.level_id for r in rows}
+    return Planned(
+        holds=[
+            Hold(int(a.line_key), a.sku, a.location, levels[(a.location, a.sku)], a.quantity)
+            for a in found.allocations
+        ],
+        backordered={int(k): q for k, q in found.backordered.items()},
+        explanation=list(found.explanation),
+        locations=found.locations,
+    )
+
+
+def reserve(
+    uow: UnitOfWork, planned: Planned, owner: tuple[OwnerType, str], *, actor: str
+) -> list[Allocation]:
+    """Reserve the planned units for the owner, all or none (three statements whatever the
+    number of lines). Raises: StockMoved when a location no longer has them."""
+    if not planned.holds:
+        return []
+    ids = inventory.hold_planned(
+        uow,
+        [inventory.PlannedHold(h.level_id, h.quantity, h.line) for h in planned.holds],
+        owner_type=owner[0],
+        owner_ref=owner[1],
+        actor=actor,
+    )
+    return [
+        Allocation(h.line, h.sku, h.location, h.quantity, rid)
+        for h, rid in zip(planned.holds, ids, strict=True)
+    ]
 
 
 def source_and_reserve(
@@ -84,52 +186,19 @@ def source_and_reserve(
     wanted: list[Wanted],
     destination: Destination,
     *,
-    number: Callable[[], str],
+    owner: tuple[OwnerType, str],
     actor: str,
 ) -> Allocated:
-    """Plan where the wanted units ship from and reserve them for the order ``number()``
-    (asked for only once the plan stands, so the order counter is held briefly).
+    """Plan where the wanted units ship from and reserve them for the owner.
 
     Raises: OrderNotSourceable, ValidationFailed (pickup store), StockMoved.
     """
-    rows = inventory.stock_for_sourcing(uow, sorted({w.sku for w in wanted}))
-    rows = [r for r in rows if channel.may_ship_from(r.location)]
-    store = _pickup_store(uow, channel, destination)
-    used = _orders_today(uow, rows)
-    plan = policy.plan(_request(channel, wanted, destination, rows, store, used))
-    if plan.refused:
-        skus = {str(w.line): w.sku for w in wanted}
-        raise OrderNotSourceable(
-            " ".join(plan.explanation),
-            explanation=plan.explanation,
-            shortages=[
-                {"line": int(k), "sku": skus[k], "short": q} for k, q in plan.shortfall.items()
-            ],
-        )
-    levels = {(r.location, r.sku): r.level_id for r in rows}
-    order_number = number()
-    ids = (
-        inventory.hold_planned(
-            uow,
-            [
-                inventory.PlannedHold(levels[(a.location, a.sku)], a.quantity, int(a.line_key))
-                for a in plan.allocations
-            ],
-            owner_type=OwnerType.ORDER_LINE,
-            owner_ref=order_number,
-            actor=actor,
-        )
-        if plan.allocations
-        else []
-    )
+    planned = plan(uow, channel, wanted, destination)
     return Allocated(
-        allocations=[
-            Allocation(int(a.line_key), a.sku, a.location, a.quantity, rid)
-            for a, rid in zip(plan.allocations, ids, strict=True)
-        ],
-        backordered={int(k): q for k, q in plan.backordered.items()},
-        explanation=list(plan.explanation),
-        locations=plan.locations,
+        allocations=reserve(uow, planned, owner, actor=actor),
+        backordered=planned.backordered,
+        explanation=planned.explanation,
+        locations=planned.locations,
     )
 
 

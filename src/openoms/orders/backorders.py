@@ -72,7 +72,7 @@ def _resource(uow: UnitOfWork, order: dict[str, Any], actor: str) -> int:
         channel,
         wanted,
         allocation.Destination(address, order["pickup_location"]),
-        number=lambda: str(order["number"]),
+        owner=allocation.stock_owner(order["id"]),
         actor=actor,
     )
     if not taken.allocations:

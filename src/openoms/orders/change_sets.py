@@ -206,7 +206,7 @@ def _reserve(uow: UnitOfWork, order: Order, wanted: list[allocation.Wanted], act
         channel,
         wanted,
         allocation.Destination(address, order.pickup_location),
-        number=lambda: order.number,
+        owner=allocation.stock_owner(order.id),
         actor=actor,
     )
     for w in wanted:

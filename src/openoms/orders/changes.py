@@ -14,7 +14,6 @@ import sqlalchemy as sa
 from openoms.channels import services as channels
 from openoms.customers.model import PostalAddress
 from openoms.infra.db import UnitOfWork
-from openoms.inventory.model import OwnerType
 from openoms.inventory.services import reservations as inventory
 from openoms.orders import allocation
 from openoms.orders.lifecycle import load_by_number, move, write_event
@@ -88,7 +87,7 @@ def cancel_units(uow: UnitOfWork, order: Order, line: OrderLine, units: int, act
     from_backorder = min(units, line.quantity_backordered)
     released = inventory.release_line(
         uow,
-        (OwnerType.ORDER_LINE, order.number),
+        allocation.stock_owner(order.id),
         line.line_no,
         units - from_backorder,
         actor=actor,
@@ -123,7 +122,7 @@ def change_shipping_address(
                 f"Order {number} is collected in store; it has no shipping address.",
                 current=order.status.value,
             )
-        inventory.release_owner_in_transaction(uow, OwnerType.ORDER_LINE, number, actor=actor)
+        inventory.release_owner_in_transaction(uow, *allocation.stock_owner(order.id), actor=actor)
         channel = channels.get_in_transaction(uow, order.channel)
         wanted = [
             allocation.Wanted(ln.line_no, ln.sku, ln.quantity_open)
@@ -135,7 +134,7 @@ def change_shipping_address(
             channel,
             wanted,
             allocation.Destination(address, None),
-            number=lambda: number,
+            owner=allocation.stock_owner(order.id),
             actor=actor,
         )
         for w in wanted:

@@ -12,8 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from openoms.infra.db import UnitOfWork
-from openoms.inventory.model import OwnerType
 from openoms.inventory.services import reservations as inventory
+from openoms.orders.allocation import stock_owner
 from openoms.orders.model import (
     HoldReason,
     IllegalOrderTransition,
@@ -100,7 +100,7 @@ def cancel_order(uow: UnitOfWork, number: str, *, actor: str, reason: str) -> Or
     with uow:
         order = load_by_number(uow, number)
         check_order_transition(number, order.status, OrderStatus.CANCELLED)
-        inventory.release_owner_in_transaction(uow, OwnerType.ORDER_LINE, number, actor=actor)
+        inventory.release_owner_in_transaction(uow, *stock_owner(order.id), actor=actor)
         uow.conn.execute(
             order_lines.update()
             .where(order_lines.c.order_id == order.id)

@@ -24,7 +24,7 @@ from openoms.channels.model import Channel
 from openoms.customers import services as customers
 from openoms.customers.model import PostalAddress, check_email
 from openoms.infra.db import UnitOfWork
-from openoms.infra.sequences import next_number
+from openoms.infra.sequences import LateNumber
 from openoms.infra.settings import get_settings
 from openoms.inventory.model import OwnerType
 from openoms.inventory.services import reservations as inventory
@@ -36,6 +36,7 @@ from openoms.orders.model import (
     Order,
     SpecialCode,
 )
+from openoms.orders.orm import orders
 from openoms.orders.queries import find_by_external_id
 from openoms.shared.errors import FieldError, OmsError, ValidationFailed
 from openoms.shared.money import Money, validate_currency
@@ -148,57 +149,53 @@ def _place(uow: UnitOfWork, data: OrderInput, actor: str) -> Order:
             tax_rate=rate,
             prices_include_tax=channel.spec.prices_include_tax,
         )
-        number, allocated = _allocate(uow, channel, data, actor)
-        order = writer.insert_order(
-            uow,
-            writer.NewOrder(
-                number=number,
-                channel=channel,
-                data=data,
-                customer_id=customer_id,
-                priced=priced,
-                totals=totals,
-                tax_rate=rate,
-                allocated=allocated,
-                base=_base_total(uow, data.currency, totals.total),
-            ),
-            actor=actor,
+        wanted = [allocation.Wanted(i + 1, ln.sku, ln.quantity) for i, ln in enumerate(data.lines)]
+        expected, planned = _plan(uow, channel, data, wanted)
+        new = writer.NewOrder(
+            channel=channel,
+            data=data,
+            customer_id=customer_id,
+            priced=priced,
+            totals=totals,
+            tax_rate=rate,
+            planned=planned,
+            base=_base_total(uow, data.currency, totals.total),
         )
+        number = LateNumber(uow.conn, "order", "SO")
+        written = writer.insert_order(uow, new, number.provisional, actor=actor)
+        owner = allocation.stock_owner(written.order_id)
+        taken: list[Allocation] = []
+        if expected is not None and data.reservations_from is not None:
+            taken = allocation.adopt(uow, data.reservations_from, owner, wanted, expected, actor)
+        taken += allocation.reserve(uow, planned, owner, actor=actor)
+        order = writer.created(uow, written, new, number.assign(orders, written.order_id), taken)
         uow.commit()
     return order
 
 
-def _allocate(
-    uow: UnitOfWork, channel: Channel, data: OrderInput, actor: str
-) -> tuple[str, allocation.Allocated]:
-    """Adopt the cart's reservations if it had any, then source and reserve the rest."""
-    wanted = [allocation.Wanted(i + 1, ln.sku, ln.quantity) for i, ln in enumerate(data.lines)]
-    where = allocation.Destination(
-        data.shipping_address or data.billing_address, data.pickup_location
-    )
-    adopted: list[Allocation] = []
-    numbers: list[str] = []
-
-    def number() -> str:
-        if not numbers:
-            numbers.append(next_number(uow.conn, "order", "SO"))
-        return numbers[0]
-
+def _plan(
+    uow: UnitOfWork, channel: Channel, data: OrderInput, wanted: list[allocation.Wanted]
+) -> tuple[allocation.Expected | None, allocation.Planned]:
+    """What the cart's reservations will cover, if the order comes from one, and where the
+    rest ships from."""
+    expected = None
     if data.reservations_from is not None:
-        adopted, wanted = allocation.adopt(uow, data.reservations_from, number(), wanted, actor)
-    if not wanted:
-        taken = allocation.Allocated(explanation=["Every unit was already reserved in the cart."])
-    else:
-        taken = allocation.source_and_reserve(
-            uow, channel, wanted, where, number=number, actor=actor
+        expected = allocation.expect_adoption(uow, data.reservations_from, wanted)
+        wanted = expected.rest
+    if wanted:
+        where = allocation.Destination(
+            data.shipping_address or data.billing_address, data.pickup_location
         )
-    if adopted:
-        units = sum(a.quantity for a in adopted)
-        taken.explanation.insert(
+        planned = allocation.plan(uow, channel, wanted, where)
+    else:
+        planned = allocation.Planned(explanation=["Every unit was already reserved in the cart."])
+    if expected is not None and expected.per_line:
+        units = sum(expected.per_line.values())
+        planned.explanation.insert(
             0, f"{units} unit{'s' if units != 1 else ''} kept from the cart's reservations."
         )
-        taken.allocations = adopted + taken.allocations
-    return number(), taken
+        planned.adopted = dict(expected.per_line)
+    return expected, planned
 
 
 def _check(data: OrderInput) -> None:

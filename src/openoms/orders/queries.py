@@ -160,7 +160,7 @@ def _order(uow: UnitOfWork, row: Row[Any]) -> Order:
         .where(order_lines.c.order_id == row.id)
         .order_by(order_lines.c.line_no)
     )
-    owned = inventory.owned_by(uow, OwnerType.ORDER_LINE, row.number)
+    owned = inventory.owned_by(uow, OwnerType.ORDER_LINE, str(row.id))
     return Order(
         id=row.id,
         number=row.number,

@@ -1,7 +1,10 @@
 """Writing a new order: the order row, its lines, its timeline and its event.
 
-The order returned is built from what was written, not read back: placing an order is the
-hottest write of the system, and every statement counts (see docs/benchmarks.md).
+The row, lines and timeline are written first, from the sourcing plan, before any stock is
+reserved; the order's number and its ``order.created`` event come last (see
+``infra.sequences.LateNumber``). The order returned is built from what was written, not
+read back: placing an order is the hottest write of the system, and every statement counts
+(see docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ from openoms.channels.model import Channel
 from openoms.infra.db import UnitOfWork
 from openoms.infra.settings import get_settings
 from openoms.orders import pricing
-from openoms.orders.allocation import Allocated
-from openoms.orders.model import Order, OrderLine, OrderStatus, priority_of
+from openoms.orders.allocation import Planned
+from openoms.orders.model import Allocation, Order, OrderLine, OrderStatus, priority_of
 from openoms.orders.orm import order_events, order_lines, orders
 from openoms.shared import clock
 from openoms.shared.events import Event
@@ -28,26 +31,33 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class NewOrder:
-    number: str
     channel: Channel
     data: OrderInput
     customer_id: int
     priced: list[tuple[LineInput, int, PricedSku]]
     totals: pricing.Totals
     tax_rate: Decimal
-    allocated: Allocated
+    planned: Planned
     base: tuple[int | None, Decimal | None]
 
     @property
     def status(self) -> OrderStatus:
-        return OrderStatus.BACKORDERED if self.allocated.backordered else OrderStatus.ALLOCATED
+        return OrderStatus.BACKORDERED if self.planned.backordered else OrderStatus.ALLOCATED
 
 
-def insert_order(uow: UnitOfWork, new: NewOrder, *, actor: str) -> Order:
-    """Write the order, arrived confirmed and then allocated or backordered, with the
-    sourcing reasons on its timeline. Returns it as written."""
+@dataclass(frozen=True)
+class Written:
+    order_id: int
+    values: dict[str, Any]
+    lines: list[OrderLine]
+
+
+def insert_order(uow: UnitOfWork, new: NewOrder, number: str, *, actor: str) -> Written:
+    """Write the order (arrived confirmed, then allocated or backordered as planned), its
+    lines and its timeline with the sourcing reasons, under ``number`` (which may be
+    provisional)."""
     now = clock.now()
-    values = _order_values(new, now)
+    values = _order_values(new, number, now)
     order_id = int(
         uow.conn.execute(orders.insert().values(**values).returning(orders.c.id)).scalar_one()
     )
@@ -60,26 +70,37 @@ def insert_order(uow: UnitOfWork, new: NewOrder, *, actor: str) -> Order:
         ],
     )
     uow.conn.execute(order_events.insert(), _timeline(order_id, new, actor, now))
+    return Written(order_id, values, lines)
+
+
+def created(
+    uow: UnitOfWork,
+    written: Written,
+    new: NewOrder,
+    number: str,
+    allocations: list[Allocation],
+) -> Order:
+    """Announce the order under its final number; returns it as written."""
     uow.record(
         Event(
             "order.created",
             {
-                "number": new.number,
+                "number": number,
                 "channel": new.channel.code,
                 "status": new.status.value,
                 "total_amount": new.totals.total,
                 "currency": new.data.currency,
             },
-            f"order:{new.number}",
+            f"order:{number}",
         )
     )
-    return _as_order(order_id, values, lines, new)
+    return _as_order(written, number, new, allocations)
 
 
-def _order_values(new: NewOrder, now: datetime) -> dict[str, Any]:
+def _order_values(new: NewOrder, number: str, now: datetime) -> dict[str, Any]:
     data, totals = new.data, new.totals
     return {
-        "number": new.number,
+        "number": number,
         "channel_id": new.channel.id,
         "channel_code": new.channel.code,
         "external_id": data.external_id,
@@ -106,7 +127,7 @@ def _order_values(new: NewOrder, now: datetime) -> dict[str, Any]:
         "sales_rep": data.sales_rep,
         "notes": data.notes,
         "tags": list(data.tags),
-        "sourcing": list(new.allocated.explanation),
+        "sourcing": list(new.planned.explanation),
         "placed_at": now,
         "updated_at": now,
     }
@@ -128,8 +149,8 @@ def _lines(new: NewOrder) -> list[OrderLine]:
                 tax_rate=str(new.tax_rate),
                 tax_amount=totals.tax,
                 total_amount=totals.total,
-                quantity_allocated=new.allocated.allocated(i),
-                quantity_backordered=new.allocated.backordered.get(i, 0),
+                quantity_allocated=new.planned.allocated(i),
+                quantity_backordered=new.planned.backordered.get(i, 0),
             )
         )
     return out
@@ -171,17 +192,18 @@ def _timeline(order_id: int, new: NewOrder, actor: str, now: datetime) -> list[d
         event(
             OrderStatus.CONFIRMED,
             new.status,
-            " ".join(new.allocated.explanation),
-            locations=new.allocated.locations,
-            backordered={str(k): v for k, v in new.allocated.backordered.items()},
+            " ".join(new.planned.explanation),
+            locations=new.planned.locations,
+            backordered={str(k): v for k, v in new.planned.backordered.items()},
         ),
     ]
 
 
-def _as_order(order_id: int, v: dict[str, Any], lines: list[OrderLine], new: NewOrder) -> Order:
+def _as_order(written: Written, number: str, new: NewOrder, allocations: list[Allocation]) -> Order:
+    v = written.values
     return Order(
-        id=order_id,
-        number=v["number"],
+        id=written.order_id,
+        number=number,
         channel=v["channel_code"],
         external_id=v["external_id"],
         customer_id=v["customer_id"],
@@ -212,6 +234,6 @@ def _as_order(order_id: int, v: dict[str, Any], lines: list[OrderLine], new: New
         placed_at=v["placed_at"],
         updated_at=v["updated_at"],
         version=1,
-        lines=lines,
-        allocations=sorted(new.allocated.allocations, key=lambda a: (a.line_no, a.location)),
+        lines=written.lines,
+        allocations=sorted(allocations, key=lambda a: (a.line_no, a.location)),
     )
