@@ -1,11 +1,14 @@
 """The unit of work: all or nothing, events to the outbox, gap-free numbers."""
 
+import threading
+import time
+
 import pytest
 import sqlalchemy as sa
 
 from openoms.infra.db import Database
 from openoms.infra.outbox import outbox_events
-from openoms.infra.sequences import next_number
+from openoms.infra.sequences import next_number, sequences
 from openoms.shared.events import Event
 from tests.builders import random_code
 
@@ -54,3 +57,40 @@ def test_recorded_events_reach_the_outbox_in_the_same_commit(db: Database) -> No
             sa.select(outbox_events).where(outbox_events.c.aggregate == marker)
         ).all()
     assert [(r.name, r.payload) for r in rows] == [("test.committed", {"marker": marker})]
+
+
+def test_sqlite_writers_of_one_process_queue_before_taking_a_connection(
+    sqlite_db: Database,
+) -> None:
+    """A second writer waits on the process's writer lock, not inside SQLite's busy handler
+    with a connection checked out; readers never wait."""
+    name = random_code("seq")
+    started, done = threading.Event(), threading.Event()
+
+    def second_writer() -> None:
+        started.set()
+        with sqlite_db.uow() as uow:
+            next_number(uow.conn, name, "X")
+            uow.commit()
+        done.set()
+
+    with sqlite_db.uow() as uow:
+        next_number(uow.conn, name, "X")
+        thread = threading.Thread(target=second_writer)
+        thread.start()
+        started.wait()
+        time.sleep(0.05)
+        assert not done.is_set()
+        assert sqlite_db.engine.pool.checkedout() == 1  # type: ignore[attr-defined]
+        with sqlite_db.reader() as reader:
+            assert reader.conn.execute(sa.select(1)).scalar() == 1
+        uow.commit()
+    thread.join(5)
+    assert done.is_set()
+    with sqlite_db.reader() as uow:
+        assert (
+            uow.conn.execute(
+                sa.select(sequences.c.last_value).where(sequences.c.name == name)
+            ).scalar()
+            == 2
+        )

@@ -2,12 +2,18 @@
 
 SQLite runs in WAL mode with foreign keys on; every write transaction starts with
 ``BEGIN IMMEDIATE`` so that two writers queue on the busy timeout instead of failing with
-"database is locked" when one of them upgrades a read lock. PostgreSQL runs through psycopg 3.
+"database is locked" when one of them upgrades a read lock. Within one process, SQLite's
+write units of work also queue on a lock of their own: SQLite's busy handler sleeps in growing
+steps (up to 100 ms) and lets late arrivals overtake, so under load a few writers would wait
+seconds while others went straight through; the lock hands the database over at once. Other
+processes (a second server worker, ``oms worker``) still meet on the busy timeout.
+PostgreSQL runs through psycopg 3.
 """
 
 from __future__ import annotations
 
 import contextvars
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -89,6 +95,8 @@ def _sqlite_engine(url: URL, *, pool_size: int, busy_timeout: float) -> Engine:
     return engine
 
 
+WRITER_QUEUE_TIMEOUT = 30.0  # seconds; SQLite's busy timeout has the same default
+
 # Set by the HTTP idempotency layer for the duration of one request; the unit of work marks
 # the key as used in the same transaction as the change it guards.
 current_idempotency_claim: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar(
@@ -103,9 +111,17 @@ class UnitOfWork:
     are written to the outbox in the same transaction at commit.
     """
 
-    def __init__(self, engine: Engine, *, readonly: bool = False) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        readonly: bool = False,
+        writers: threading.Lock | None = None,
+    ) -> None:
         self._engine = engine
         self._readonly = readonly
+        self._writers = writers
+        self._holds_writers = False
         self._events: list[Event] = []
         self._conn: Connection | None = None
         self._tx: sa.RootTransaction | None = None
@@ -126,7 +142,14 @@ class UnitOfWork:
         return id(self._engine)
 
     def __enter__(self) -> UnitOfWork:
-        conn = self._engine.connect()
+        if self._writers is not None:
+            # Past the timeout, go on without it: SQLite's own busy timeout still applies.
+            self._holds_writers = self._writers.acquire(timeout=WRITER_QUEUE_TIMEOUT)
+        try:
+            conn = self._engine.connect()
+        except BaseException:
+            self._release_writers()
+            raise
         if self._readonly:
             conn = conn.execution_options(oms_readonly=True)
         self._conn = conn
@@ -148,6 +171,12 @@ class UnitOfWork:
             self._conn = None
             self._tx = None
             self._events.clear()
+            self._release_writers()
+
+    def _release_writers(self) -> None:
+        if self._holds_writers and self._writers is not None:
+            self._holds_writers = False
+            self._writers.release()
 
     def record(self, event_: Event) -> None:
         self._events.append(event_)
@@ -171,6 +200,7 @@ class Database:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._writers = threading.Lock() if engine.dialect.name == "sqlite" else None
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> Database:
@@ -178,7 +208,7 @@ class Database:
 
     def uow(self) -> UnitOfWork:
         """A write transaction (``BEGIN IMMEDIATE`` on SQLite)."""
-        return UnitOfWork(self.engine)
+        return UnitOfWork(self.engine, writers=self._writers)
 
     def reader(self) -> UnitOfWork:
         """A read-only transaction: never takes SQLite's write lock."""
