@@ -35,6 +35,22 @@ class SkuFilter:
     limit: int = 50
 
 
+# The order path's SKU lookup, built once (bound at execute time).
+_PRICED = (
+    sa.select(skus.c.id, skus.c.code, skus.c.name, skus.c.is_active, sku_prices.c.amount)
+    .select_from(
+        skus.outerjoin(
+            sku_prices,
+            sa.and_(
+                sku_prices.c.sku_id == skus.c.id,
+                sku_prices.c.currency == sa.bindparam("currency"),
+            ),
+        )
+    )
+    .where(skus.c.code.in_(sa.bindparam("codes", expanding=True)))
+)
+
+
 class CatalogRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -109,12 +125,7 @@ class CatalogRepository:
     def priced(
         self, codes: list[str], currency: str
     ) -> list[tuple[int, str, str, bool, int | None]]:
-        join = sa.and_(sku_prices.c.sku_id == skus.c.id, sku_prices.c.currency == currency)
-        rows = self.conn.execute(
-            sa.select(skus.c.id, skus.c.code, skus.c.name, skus.c.is_active, sku_prices.c.amount)
-            .select_from(skus.outerjoin(sku_prices, join))
-            .where(skus.c.code.in_(codes))
-        )
+        rows = self.conn.execute(_PRICED, {"codes": codes, "currency": currency})
         return [tuple(r) for r in rows]
 
     def sku_refs(self, codes: Iterable[str]) -> dict[str, tuple[int, bool]]:

@@ -23,19 +23,21 @@ sequences = sa.Table(
 )
 
 
+_BUMP = (
+    sequences.update()
+    .where(sequences.c.name == sa.bindparam("counter"))
+    .values(last_value=sequences.c.last_value + 1)
+    .returning(sequences.c.last_value)
+)
+
+
 def next_value(conn: Connection, name: str) -> int:
-    bump = (
-        sequences.update()
-        .where(sequences.c.name == name)
-        .values(last_value=sequences.c.last_value + 1)
-        .returning(sequences.c.last_value)
-    )
-    value = conn.execute(bump).scalar()
+    value = conn.execute(_BUMP, {"counter": name}).scalar()
     if value is None:
         conn.execute(
             insert_for(conn, sequences).values(name=name, last_value=0).on_conflict_do_nothing()
         )
-        value = conn.execute(bump).scalar_one()
+        value = conn.execute(_BUMP, {"counter": name}).scalar_one()
     return int(value)
 
 

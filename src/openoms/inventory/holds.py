@@ -13,6 +13,7 @@ location codes (when the caller named the location), then only at an active loca
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -315,40 +316,14 @@ def hold_many(
     per_level: dict[int, int] = {}
     for row in rows:
         per_level[row.level_id] = per_level.get(row.level_id, 0) + row.quantity
-    wanted = sa.case(
-        {
-            level: sa.bindparam(f"q{i}", quantity, type_=sa.Integer)
-            for i, (level, quantity) in enumerate(sorted(per_level.items()))
-        },
-        value=_sl.id,
-    )
-    if conn.dialect.name == "postgresql":
-        # One UPDATE over several rows locks them in whatever order the scan meets them;
-        # lock them in id order first so concurrent orders cannot deadlock. (SQLite's
-        # BEGIN IMMEDIATE already serialises writers.)
-        conn.execute(
-            sa.select(_sl.id)
-            .where(_sl.id.in_(sorted(per_level)))
-            .order_by(_sl.id)
-            .with_for_update()
-        )
-    updated = conn.execute(
-        stock_levels.update()
-        .where(
-            _sl.id.in_(sorted(per_level)), _sl.on_hand - _sl.reserved - _sl.safety_stock >= wanted
-        )
-        .values(reserved=_sl.reserved + wanted, updated_at=now)
-        .returning(
-            _sl.id,
-            _sl.sku_id,
-            _sl.location_id,
-            _sl.sku_code,
-            _sl.location_code,
-            _sl.on_hand,
-            _sl.reserved,
-            _sl.safety_stock,
-        )
-    ).all()
+    ordered = sorted(per_level.items())
+    params: dict[str, Any] = {"now": now}
+    for i, (level, quantity) in enumerate(ordered):
+        params[f"l{i}"], params[f"q{i}"] = level, quantity
+    lock, update = _hold_statements(len(ordered), conn.dialect.name == "postgresql")
+    if lock is not None:
+        conn.execute(lock, params)
+    updated = conn.execute(update, params).all()
     if len(updated) != len(per_level):
         return None
     levels = {r[0]: (r[1], r[2]) for r in updated}
@@ -401,6 +376,40 @@ def hold_many(
         ],
     )
     return HeldMany([ids[(r.owner_line, r.level_id)] for r in rows], low)
+
+
+@functools.lru_cache(maxsize=64)
+def _hold_statements(rows: int, lock_first: bool) -> tuple[sa.Select[Any] | None, sa.Update]:
+    """The statements of a hold over ``rows`` stock rows, built once per row count: stock row
+    ids are bound as ``l0…``, units as ``q0…``, the time as ``now``."""
+    ids = [sa.bindparam(f"l{i}", type_=sa.Integer) for i in range(rows)]
+    wanted = sa.case(
+        *((_sl.id == ids[i], sa.bindparam(f"q{i}", type_=sa.Integer)) for i in range(rows))
+    )
+    # One UPDATE over several rows locks them in whatever order the scan meets them; on
+    # PostgreSQL lock them in id order first so concurrent orders cannot deadlock. (SQLite's
+    # BEGIN IMMEDIATE already serialises writers.)
+    lock = (
+        sa.select(_sl.id).where(_sl.id.in_(ids)).order_by(_sl.id).with_for_update()
+        if lock_first
+        else None
+    )
+    update = (
+        stock_levels.update()
+        .where(_sl.id.in_(ids), _sl.on_hand - _sl.reserved - _sl.safety_stock >= wanted)
+        .values(reserved=_sl.reserved + wanted, updated_at=sa.bindparam("now"))
+        .returning(
+            _sl.id,
+            _sl.sku_id,
+            _sl.location_id,
+            _sl.sku_code,
+            _sl.location_code,
+            _sl.on_hand,
+            _sl.reserved,
+            _sl.safety_stock,
+        )
+    )
+    return lock, update
 
 
 @dataclass(frozen=True)
