@@ -9,6 +9,8 @@ from stdnum import ean
 from openoms.catalog import services as catalog
 from openoms.catalog.model import SkuSpec
 from openoms.catalog.services import ProductSpec
+from openoms.identity.model import Permission, Principal, Role, User
+from openoms.identity.services import tokens, users
 from openoms.infra.db import Database
 from openoms.inventory.model import StockLine
 from openoms.inventory.services.stock import receive_stock
@@ -133,3 +135,44 @@ def address(country: str = "NL", city: str = "Utrecht", **extra: object) -> obje
     }
     values.update(extra)
     return PostalAddress(**values)  # type: ignore[arg-type]
+
+
+TEST_PASSWORD = "correct horse battery"
+
+
+def make_user(
+    db: Database,
+    role: Role = Role.ADMIN,
+    *,
+    locations: list[str] | None = None,
+    channels: list[str] | None = None,
+    password: str = TEST_PASSWORD,
+) -> User:
+    """A fresh active user with a random email."""
+    spec = users.UserSpec(
+        email=f"{random_code('u').lower()}@example.com",
+        name=f"Test {role.value}",
+        role=role,
+        password=password,
+        locations=locations,
+        channels=channels,
+    )
+    return users.create_user(db.uow(), spec, actor="test")
+
+
+def make_token(
+    db: Database,
+    permissions: frozenset[Permission] | None = None,
+    *,
+    locations: list[str] | None = None,
+    channels: list[str] | None = None,
+) -> str:
+    """The secret of a fresh API token (every permission unless given)."""
+    granter = Principal(kind="user", id=0, name="test", permissions=frozenset(Permission))
+    spec = tokens.TokenSpec(
+        name=random_code("token"),
+        permissions=sorted(permissions if permissions is not None else Permission),
+        locations=locations,
+        channels=channels,
+    )
+    return tokens.issue_token(db.uow(), spec, granter=granter).secret

@@ -6,6 +6,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from openoms.accounting import services
+from openoms.identity.model import Permission as P
+from openoms.web.auth import permit
 from openoms.web.deps import ReadUow, WriteUow
 from openoms.web.schemas import Strict
 
@@ -29,13 +31,13 @@ class FxRatesOut(BaseModel):
     rates: list[FxRateIO]
 
 
-@router.put("/tax-rates")
+@router.put("/tax-rates", dependencies=[permit(P.FINANCE_MANAGE)])
 def set_tax_rate(body: TaxRateIO, uow: WriteUow) -> TaxRateIO:
     rate = services.set_tax_rate(uow, body.country, body.region, body.rate, body.name)
     return TaxRateIO(country=rate.country, region=rate.region, rate=str(rate.rate), name=rate.name)
 
 
-@router.get("/tax-rates")
+@router.get("/tax-rates", dependencies=[permit(P.FINANCE_VIEW)])
 def list_tax_rates(uow: ReadUow) -> list[TaxRateIO]:
     return [
         TaxRateIO(country=r.country, region=r.region, rate=str(r.rate), name=r.name)
@@ -43,13 +45,13 @@ def list_tax_rates(uow: ReadUow) -> list[TaxRateIO]:
     ]
 
 
-@router.put("/fx-rates")
+@router.put("/fx-rates", dependencies=[permit(P.FINANCE_MANAGE)])
 def set_fx_rate(body: FxRateIO, uow: WriteUow) -> FxRateIO:
     value = services.set_fx_rate(uow, body.currency, body.rate_to_base)
     return FxRateIO(currency=body.currency, rate_to_base=str(value))
 
 
-@router.get("/fx-rates")
+@router.get("/fx-rates", dependencies=[permit(P.FINANCE_VIEW)])
 def list_fx_rates(uow: ReadUow) -> FxRatesOut:
     from openoms.infra.settings import get_settings
 

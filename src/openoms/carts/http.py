@@ -16,20 +16,22 @@ from openoms.carts.schemas import (
     CartUpdate,
     CheckoutIn,
 )
+from openoms.identity.model import Permission as P
 from openoms.orders.schemas import OrderOut
+from openoms.web.auth import permit
 from openoms.web.deps import Actor, ReadUow, WriteUow
 from openoms.web.schemas import Page
 
 router = APIRouter(tags=["carts"])
 
 
-@router.post("/carts", status_code=status.HTTP_201_CREATED)
+@router.post("/carts", status_code=status.HTTP_201_CREATED, dependencies=[permit(P.CARTS_MANAGE)])
 def create_cart(body: CartCreate, uow: WriteUow, actor: Actor) -> CartOut:
     """Open a cart; its lines (if any) are reserved at once for the cart's time-to-live."""
     return CartOut.of(services.create_cart(uow, body.to_input(), actor=actor))
 
 
-@router.get("/carts/abandoned")
+@router.get("/carts/abandoned", dependencies=[permit(P.CARTS_MANAGE)])
 def list_abandoned_carts(
     uow: ReadUow,
     channel: str | None = None,
@@ -45,24 +47,24 @@ def list_abandoned_carts(
     return Page(items=[CartOut.of(c) for c in found], next_cursor=next_cursor)
 
 
-@router.get("/carts/{token}")
+@router.get("/carts/{token}", dependencies=[permit(P.CARTS_MANAGE)])
 def get_cart(token: str, uow: ReadUow) -> CartOut:
     return CartOut.of(services.get_cart(uow, token))
 
 
-@router.patch("/carts/{token}")
+@router.patch("/carts/{token}", dependencies=[permit(P.CARTS_MANAGE)])
 def update_cart(token: str, body: CartUpdate, uow: WriteUow, actor: Actor) -> CartOut:
     """Set the email; any call (even ``{}``) keeps the cart and its stock for another TTL."""
     return CartOut.of(services.update_cart(uow, token, email=body.email, actor=actor))
 
 
-@router.post("/carts/{token}/lines")
+@router.post("/carts/{token}/lines", dependencies=[permit(P.CARTS_MANAGE)])
 def add_to_cart(token: str, body: CartLineIn, uow: WriteUow, actor: Actor) -> CartOut:
     """Add units of a SKU (to its line if there is one); they are reserved at once."""
     return CartOut.of(services.add_to_cart(uow, token, body.sku, body.quantity, actor=actor))
 
 
-@router.put("/carts/{token}/lines/{sku}")
+@router.put("/carts/{token}/lines/{sku}", dependencies=[permit(P.CARTS_MANAGE)])
 def set_cart_line(
     token: str, sku: str, body: CartLineQuantityIn, uow: WriteUow, actor: Actor
 ) -> CartOut:
@@ -70,7 +72,7 @@ def set_cart_line(
     return CartOut.of(services.set_cart_line(uow, token, sku, body.quantity, actor=actor))
 
 
-@router.delete("/carts/{token}/lines/{sku}")
+@router.delete("/carts/{token}/lines/{sku}", dependencies=[permit(P.CARTS_MANAGE)])
 def remove_cart_line(token: str, sku: str, uow: WriteUow, actor: Actor) -> CartOut:
     """Take a line out; its units are released."""
     return CartOut.of(services.remove_cart_line(uow, token, sku, actor=actor))
@@ -80,6 +82,7 @@ def remove_cart_line(token: str, sku: str, uow: WriteUow, actor: Actor) -> CartO
     "/carts/{token}/checkout",
     status_code=status.HTTP_201_CREATED,
     responses={200: {"description": "the cart was checked out before; here is its order"}},
+    dependencies=[permit(P.CARTS_MANAGE)],
 )
 def check_out(
     token: str, body: CheckoutIn, uow: WriteUow, read: ReadUow, actor: Actor, response: Response

@@ -18,24 +18,30 @@ from openoms.catalog.schemas import (
     SkuUpdate,
 )
 from openoms.catalog.services import ProductSpec
+from openoms.identity.model import Permission as P
 from openoms.shared.errors import FieldError, ValidationFailed
+from openoms.web.auth import permit
 from openoms.web.deps import ReadUow, WriteUow
 from openoms.web.schemas import Page
 
 router = APIRouter(tags=["catalog"])
 
 
-@router.post("/categories", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/categories", status_code=status.HTTP_201_CREATED, dependencies=[permit(P.CATALOG_EDIT)]
+)
 def create_category(body: CategoryCreate, uow: WriteUow) -> CategoryOut:
     return CategoryOut.of(services.create_category(uow, body.code, body.name, body.parent))
 
 
-@router.get("/categories")
+@router.get("/categories", dependencies=[permit(P.CATALOG_VIEW)])
 def list_categories(uow: ReadUow) -> list[CategoryOut]:
     return [CategoryOut.of(c) for c in services.list_categories(uow)]
 
 
-@router.post("/products", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/products", status_code=status.HTTP_201_CREATED, dependencies=[permit(P.CATALOG_EDIT)]
+)
 def create_product(body: ProductCreate, uow: WriteUow) -> ProductOut:
     errors: list[FieldError] = []
     specs = []
@@ -59,12 +65,12 @@ def create_product(body: ProductCreate, uow: WriteUow) -> ProductOut:
     return ProductOut.of(services.create_product(uow, spec))
 
 
-@router.get("/products/{code}")
+@router.get("/products/{code}", dependencies=[permit(P.CATALOG_VIEW)])
 def get_product(code: str, uow: ReadUow) -> ProductOut:
     return ProductOut.of(services.get_product(uow, code))
 
 
-@router.patch("/products/{code}")
+@router.patch("/products/{code}", dependencies=[permit(P.CATALOG_EDIT)])
 def update_product(code: str, body: ProductUpdate, uow: WriteUow) -> ProductOut:
     nullable = {"brand", "category"}
     changes = {
@@ -75,12 +81,12 @@ def update_product(code: str, body: ProductUpdate, uow: WriteUow) -> ProductOut:
     return ProductOut.of(services.update_product(uow, code, changes))
 
 
-@router.post("/skus", status_code=status.HTTP_201_CREATED)
+@router.post("/skus", status_code=status.HTTP_201_CREATED, dependencies=[permit(P.CATALOG_EDIT)])
 def create_sku(body: SkuCreate, uow: WriteUow) -> SkuOut:
     return SkuOut.of(services.create_sku(uow, body.product, body.to_spec()))
 
 
-@router.get("/skus")
+@router.get("/skus", dependencies=[permit(P.CATALOG_VIEW)])
 def list_skus(
     uow: ReadUow,
     brand: str | None = None,
@@ -98,26 +104,26 @@ def list_skus(
     return Page(items=[SkuOut.of(s) for s in page.items], next_cursor=page.next_cursor)
 
 
-@router.get("/skus/by-barcode/{barcode}")
+@router.get("/skus/by-barcode/{barcode}", dependencies=[permit(P.CATALOG_VIEW)])
 def get_sku_by_barcode(barcode: str, uow: ReadUow) -> SkuOut:
     return SkuOut.of(services.get_sku_by_barcode(uow, barcode))
 
 
-@router.get("/skus/{code}")
+@router.get("/skus/{code}", dependencies=[permit(P.CATALOG_VIEW)])
 def get_sku(code: str, uow: ReadUow) -> SkuOut:
     return SkuOut.of(services.get_sku(uow, code))
 
 
-@router.patch("/skus/{code}")
+@router.patch("/skus/{code}", dependencies=[permit(P.CATALOG_EDIT)])
 def update_sku(code: str, body: SkuUpdate, uow: WriteUow) -> SkuOut:
     return SkuOut.of(services.update_sku(uow, code, body.changes()))
 
 
-@router.post("/skus/{code}/deactivate")
+@router.post("/skus/{code}/deactivate", dependencies=[permit(P.CATALOG_EDIT)])
 def deactivate_sku(code: str, uow: WriteUow) -> SkuOut:
     return SkuOut.of(services.set_sku_active(uow, code, False))
 
 
-@router.post("/skus/{code}/activate")
+@router.post("/skus/{code}/activate", dependencies=[permit(P.CATALOG_EDIT)])
 def activate_sku(code: str, uow: WriteUow) -> SkuOut:
     return SkuOut.of(services.set_sku_active(uow, code, True))

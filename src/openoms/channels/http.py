@@ -13,33 +13,37 @@ from openoms.channels.schemas import (
     ChannelOut,
     ChannelUpdate,
 )
+from openoms.identity.model import Permission as P
+from openoms.web.auth import permit
 from openoms.web.deps import ReadUow, WriteUow
 
 router = APIRouter(tags=["channels"])
 
 
-@router.post("/channels", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/channels", status_code=status.HTTP_201_CREATED, dependencies=[permit(P.CHANNELS_MANAGE)]
+)
 def create_channel(body: ChannelCreate, uow: WriteUow) -> ChannelOut:
     return ChannelOut.of(services.create_channel(uow, body.to_spec()))
 
 
-@router.get("/channels")
+@router.get("/channels", dependencies=[permit(P.CHANNELS_VIEW)])
 def list_channels(uow: ReadUow) -> list[ChannelOut]:
     return [ChannelOut.of(c) for c in services.list_channels(uow)]
 
 
-@router.get("/channels/{code}")
+@router.get("/channels/{code}", dependencies=[permit(P.CHANNELS_VIEW)])
 def get_channel(code: str, uow: ReadUow) -> ChannelOut:
     return ChannelOut.of(services.get_channel(uow, code))
 
 
-@router.patch("/channels/{code}")
+@router.patch("/channels/{code}", dependencies=[permit(P.CHANNELS_MANAGE)])
 def update_channel(code: str, body: ChannelUpdate, uow: WriteUow) -> ChannelOut:
     changes = {k: getattr(body, k) for k in body.model_fields_set if getattr(body, k) is not None}
     return ChannelOut.of(services.update_channel(uow, code, changes))
 
 
-@router.get("/channels/{code}/availability")
+@router.get("/channels/{code}/availability", dependencies=[permit(P.CHANNELS_VIEW)])
 def channel_availability(
     code: str,
     uow: ReadUow,

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -104,6 +104,18 @@ current_idempotency_claim: contextvars.ContextVar[tuple[str, str] | None] = cont
 )
 
 
+class CommitRecord(Protocol):
+    """Something written once by the first write transaction that commits (the audit entry
+    of the HTTP request that changed something)."""
+
+    def write(self, conn: Connection) -> None: ...
+
+
+current_commit_record: contextvars.ContextVar[CommitRecord | None] = contextvars.ContextVar(
+    "current_commit_record", default=None
+)
+
+
 class UnitOfWork:
     """One use case, one transaction: ``with db.uow() as uow: ... uow.commit()``.
 
@@ -117,9 +129,11 @@ class UnitOfWork:
         *,
         readonly: bool = False,
         writers: threading.Lock | None = None,
+        aside: bool = False,
     ) -> None:
         self._engine = engine
         self._readonly = readonly
+        self._aside = aside
         self._writers = writers
         self._holds_writers = False
         self._events: list[Event] = []
@@ -189,9 +203,13 @@ class UnitOfWork:
         if self._events:
             outbox.write(self.conn, self._events)
             self._events.clear()
-        claim = current_idempotency_claim.get()
-        if claim is not None and not self._readonly:
-            idempotency.mark_committed(self.conn, *claim)
+        if not self._readonly and not self._aside:
+            claim = current_idempotency_claim.get()
+            if claim is not None:
+                idempotency.mark_committed(self.conn, *claim)
+            commit_record = current_commit_record.get()
+            if commit_record is not None:
+                commit_record.write(self.conn)
         self._tx.commit()
 
 
@@ -209,6 +227,12 @@ class Database:
     def uow(self) -> UnitOfWork:
         """A write transaction (``BEGIN IMMEDIATE`` on SQLite)."""
         return UnitOfWork(self.engine, writers=self._writers)
+
+    def aside(self) -> UnitOfWork:
+        """A write transaction apart from the request's change (the audit entry of a refusal,
+        a token's last-used time): it neither spends the request's idempotency key nor
+        writes the request's audit entry."""
+        return UnitOfWork(self.engine, writers=self._writers, aside=True)
 
     def reader(self) -> UnitOfWork:
         """A read-only transaction: never takes SQLite's write lock."""

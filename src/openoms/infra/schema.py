@@ -7,6 +7,7 @@ from openoms.carts import orm as carts_orm
 from openoms.catalog import orm as catalog_orm
 from openoms.channels import orm as channels_orm
 from openoms.customers import orm as customers_orm
+from openoms.identity import orm as identity_orm
 from openoms.infra import idempotency, outbox, sequences
 from openoms.infra.db import metadata
 from openoms.integrations.webhooks import orm as webhooks_orm
@@ -27,5 +28,6 @@ _ALL = (
     accounting_orm,
     orders_orm,
     carts_orm,
+    identity_orm,
 )
 target_metadata = metadata

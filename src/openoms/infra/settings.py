@@ -32,6 +32,20 @@ class Settings(BaseSettings):
     webhook_backoff_base_seconds: float = Field(default=60.0, gt=0)
     webhook_backoff_max_seconds: float = Field(default=3600.0, gt=0)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    secret_key: str = Field(
+        default="",
+        description="Signs session cookies and links; empty: generated once into var/secret_key",
+    )
+    secret_key_file: str = "./var/secret_key"
+    session_hours: float = Field(default=12.0, gt=0)
+    cookie_secure: bool | None = Field(
+        default=None, description="Secure flag on cookies; empty: set when the request is HTTPS"
+    )
+    login_max_failures: int = Field(default=5, ge=1)  # in a row, then the account locks
+    login_lockout_minutes: float = Field(default=15.0, gt=0)
+    login_attempts_per_ip: int = Field(default=20, ge=1)  # per window, from one address
+    login_window_minutes: float = Field(default=15.0, gt=0)
+    password_min_length: int = Field(default=10, ge=8)
 
 
 @cache

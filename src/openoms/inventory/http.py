@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
 
+from openoms.identity.model import Permission as P
 from openoms.inventory import queries
 from openoms.inventory.model import (
     MovementKind,
@@ -37,13 +38,14 @@ from openoms.inventory.schemas import (
 from openoms.inventory.services import reservations, stock, transfers
 from openoms.inventory.services.stock import CountLine
 from openoms.inventory.verify import verify_ledger
+from openoms.web.auth import permit
 from openoms.web.deps import Actor, ReadUow, WriteUow
 from openoms.web.schemas import Page
 
 router = APIRouter(tags=["inventory"])
 
 
-@router.get("/inventory/availability")
+@router.get("/inventory/availability", dependencies=[permit(P.INVENTORY_VIEW)])
 def availability(
     uow: ReadUow,
     sku: Annotated[list[str], Query(description="repeat, or separate with commas; up to 500")],
@@ -54,7 +56,7 @@ def availability(
     return [AvailabilityOut.of(a) for a in found]
 
 
-@router.get("/inventory/levels")
+@router.get("/inventory/levels", dependencies=[permit(P.INVENTORY_VIEW)])
 def list_levels(
     uow: ReadUow,
     location: str | None = None,
@@ -69,7 +71,7 @@ def list_levels(
     return Page(items=[LevelOutSchema.of(i) for i in items], next_cursor=next_cursor)
 
 
-@router.get("/inventory/movements")
+@router.get("/inventory/movements", dependencies=[permit(P.INVENTORY_VIEW)])
 def list_movements(
     uow: ReadUow,
     sku: str | None = None,
@@ -91,20 +93,28 @@ def list_movements(
     return Page(items=[MovementOut.of(m) for m in items], next_cursor=next_cursor)
 
 
-@router.get("/inventory/verify")
+@router.get("/inventory/verify", dependencies=[permit(P.INVENTORY_VIEW)])
 def verify(uow: ReadUow) -> list[DriftOut]:
     """Every difference between stored levels and the ledger; empty when all is well."""
     return [DriftOut(**d.__dict__) for d in verify_ledger(uow)]
 
 
-@router.post("/inventory/receipts", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/inventory/receipts",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[permit(P.INVENTORY_ADJUST)],
+)
 def receive(body: ReceiptCreate, uow: WriteUow, actor: Actor) -> list[LevelOutSchema]:
     lines = [StockLine(ln.sku, ln.quantity, body.location, ln.bin) for ln in body.lines]
     levels = stock.receive_stock(uow, body.location, lines, reference=body.reference, actor=actor)
     return [LevelOutSchema.of(lv) for lv in levels]
 
 
-@router.post("/inventory/adjustments", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/inventory/adjustments",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[permit(P.INVENTORY_ADJUST)],
+)
 def adjust(body: AdjustmentCreate, uow: WriteUow, actor: Actor) -> LevelOutSchema:
     level = stock.adjust_stock(
         uow,
@@ -119,21 +129,29 @@ def adjust(body: AdjustmentCreate, uow: WriteUow, actor: Actor) -> LevelOutSchem
     return LevelOutSchema.of(level)
 
 
-@router.post("/inventory/counts", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/inventory/counts",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[permit(P.INVENTORY_ADJUST)],
+)
 def count(body: CountCreate, uow: WriteUow, actor: Actor) -> list[LevelOutSchema]:
     lines = [CountLine(ln.sku, ln.counted, ln.bin) for ln in body.lines]
     levels = stock.record_count(uow, body.location, lines, actor=actor, reference=body.reference)
     return [LevelOutSchema.of(lv) for lv in levels]
 
 
-@router.put("/inventory/safety-stock")
+@router.put("/inventory/safety-stock", dependencies=[permit(P.INVENTORY_ADJUST)])
 def set_safety_stock(body: SafetyStockSet, uow: WriteUow, actor: Actor) -> LevelOutSchema:
     return LevelOutSchema.of(
         stock.set_safety_stock(uow, body.location, body.sku, body.quantity, actor=actor)
     )
 
 
-@router.post("/inventory/relocations", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/inventory/relocations",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[permit(P.INVENTORY_ADJUST)],
+)
 def relocate(body: RelocationCreate, uow: WriteUow, actor: Actor) -> LevelOutSchema:
     return LevelOutSchema.of(
         stock.relocate_stock(
@@ -148,7 +166,11 @@ def relocate(body: RelocationCreate, uow: WriteUow, actor: Actor) -> LevelOutSch
     )
 
 
-@router.post("/inventory/reservations", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/inventory/reservations",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[permit(P.INVENTORY_RESERVE)],
+)
 def reserve(body: ReservationCreate, uow: WriteUow, actor: Actor) -> list[ReservationOut]:
     lines = [StockLine(ln.sku, ln.quantity, ln.location) for ln in body.lines]
     ttl = timedelta(seconds=body.ttl_seconds) if body.ttl_seconds else None
@@ -163,7 +185,7 @@ def reserve(body: ReservationCreate, uow: WriteUow, actor: Actor) -> list[Reserv
     return [ReservationOut.of(r) for r in made]
 
 
-@router.get("/inventory/reservations")
+@router.get("/inventory/reservations", dependencies=[permit(P.INVENTORY_VIEW)])
 def list_reservations(
     uow: ReadUow,
     owner_type: OwnerType | None = None,
@@ -180,12 +202,14 @@ def list_reservations(
 ReservationId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
-@router.get("/inventory/reservations/{reservation_id}")
+@router.get("/inventory/reservations/{reservation_id}", dependencies=[permit(P.INVENTORY_VIEW)])
 def get_reservation(reservation_id: ReservationId, uow: ReadUow) -> ReservationOut:
     return ReservationOut.of(reservations.get_reservation(uow, reservation_id))
 
 
-@router.post("/inventory/reservations/{reservation_id}/release")
+@router.post(
+    "/inventory/reservations/{reservation_id}/release", dependencies=[permit(P.INVENTORY_RESERVE)]
+)
 def release(
     reservation_id: ReservationId, uow: WriteUow, actor: Actor, body: QuantityIn | None = None
 ) -> ReservationOut:
@@ -195,7 +219,9 @@ def release(
     )
 
 
-@router.post("/inventory/reservations/{reservation_id}/ship")
+@router.post(
+    "/inventory/reservations/{reservation_id}/ship", dependencies=[permit(P.FULFILLMENT_SHIP)]
+)
 def ship(
     reservation_id: ReservationId, body: ShipIn, uow: WriteUow, actor: Actor
 ) -> ReservationOut:
@@ -206,7 +232,9 @@ def ship(
     )
 
 
-@router.post("/transfers", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/transfers", status_code=status.HTTP_201_CREATED, dependencies=[permit(P.INVENTORY_TRANSFER)]
+)
 def create_transfer(body: TransferCreate, uow: WriteUow, actor: Actor) -> TransferOut:
     lines = [StockLine(ln.sku, ln.quantity) for ln in body.lines]
     return TransferOut.of(
@@ -216,24 +244,24 @@ def create_transfer(body: TransferCreate, uow: WriteUow, actor: Actor) -> Transf
     )
 
 
-@router.get("/transfers")
+@router.get("/transfers", dependencies=[permit(P.INVENTORY_VIEW)])
 def list_transfers(
     uow: ReadUow, status_: Annotated[TransferStatus | None, Query(alias="status")] = None
 ) -> list[TransferOut]:
     return [TransferOut.of(t) for t in transfers.list_transfers(uow, status=status_)]
 
 
-@router.get("/transfers/{number}")
+@router.get("/transfers/{number}", dependencies=[permit(P.INVENTORY_VIEW)])
 def get_transfer(number: str, uow: ReadUow) -> TransferOut:
     return TransferOut.of(transfers.get_transfer(uow, number))
 
 
-@router.post("/transfers/{number}/ship")
+@router.post("/transfers/{number}/ship", dependencies=[permit(P.INVENTORY_TRANSFER)])
 def ship_transfer(number: str, uow: WriteUow, actor: Actor) -> TransferOut:
     return TransferOut.of(transfers.ship_transfer(uow, number, actor=actor))
 
 
-@router.post("/transfers/{number}/receive")
+@router.post("/transfers/{number}/receive", dependencies=[permit(P.INVENTORY_TRANSFER)])
 def receive_transfer(
     number: str, uow: WriteUow, actor: Actor, body: TransferReceive | None = None
 ) -> TransferOut:
@@ -241,6 +269,6 @@ def receive_transfer(
     return TransferOut.of(transfers.receive_transfer(uow, number, actor=actor, received=received))
 
 
-@router.post("/transfers/{number}/cancel")
+@router.post("/transfers/{number}/cancel", dependencies=[permit(P.INVENTORY_TRANSFER)])
 def cancel_transfer(number: str, uow: WriteUow, actor: Actor) -> TransferOut:
     return TransferOut.of(transfers.cancel_transfer(uow, number, actor=actor))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
+from openoms.identity.model import Permission as P
 from openoms.locations import services
 from openoms.locations.model import LocationKind
 from openoms.locations.schemas import (
@@ -15,17 +16,20 @@ from openoms.locations.schemas import (
     ZoneCreate,
     ZoneOut,
 )
+from openoms.web.auth import permit
 from openoms.web.deps import ReadUow, WriteUow
 
 router = APIRouter(tags=["locations"])
 
 
-@router.post("/locations", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/locations", status_code=status.HTTP_201_CREATED, dependencies=[permit(P.LOCATIONS_MANAGE)]
+)
 def create_location(body: LocationCreate, uow: WriteUow) -> LocationOut:
     return LocationOut.of(services.create_location(uow, body.to_spec()))
 
 
-@router.get("/locations")
+@router.get("/locations", dependencies=[permit(P.LOCATIONS_VIEW)])
 def list_locations(
     uow: ReadUow, kind: LocationKind | None = None, active: bool | None = None
 ) -> list[LocationOut]:
@@ -35,12 +39,12 @@ def list_locations(
     ]
 
 
-@router.get("/locations/{code}")
+@router.get("/locations/{code}", dependencies=[permit(P.LOCATIONS_VIEW)])
 def get_location(code: str, uow: ReadUow) -> LocationOut:
     return LocationOut.of(services.get_location(uow, code))
 
 
-@router.patch("/locations/{code}")
+@router.patch("/locations/{code}", dependencies=[permit(P.LOCATIONS_MANAGE)])
 def update_location(code: str, body: LocationUpdate, uow: WriteUow) -> LocationOut:
     # every field of a location is required, so an explicit null changes nothing
     changes = {k: getattr(body, k) for k in body.model_fields_set if getattr(body, k) is not None}
@@ -49,16 +53,24 @@ def update_location(code: str, body: LocationUpdate, uow: WriteUow) -> LocationO
     return LocationOut.of(services.update_location(uow, code, changes))
 
 
-@router.post("/locations/{code}/zones", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/locations/{code}/zones",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[permit(P.LOCATIONS_MANAGE)],
+)
 def add_zone(code: str, body: ZoneCreate, uow: WriteUow) -> ZoneOut:
     return ZoneOut.of(services.add_zone(uow, code, body.code, body.name))
 
 
-@router.post("/locations/{code}/bins", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/locations/{code}/bins",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[permit(P.LOCATIONS_MANAGE)],
+)
 def add_bins(code: str, body: BinsCreate, uow: WriteUow) -> list[BinOut]:
     return [BinOut.of(b) for b in services.add_bins(uow, code, body.zone, body.codes)]
 
 
-@router.get("/locations/{code}/bins")
+@router.get("/locations/{code}/bins", dependencies=[permit(P.LOCATIONS_VIEW)])
 def list_bins(code: str, uow: ReadUow) -> list[BinOut]:
     return [BinOut.of(b) for b in services.list_bins(uow, code)]

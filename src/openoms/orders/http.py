@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from openoms.customers.model import CustomerNotFound, customer_id_of
+from openoms.identity.model import Permission as P
 from openoms.orders import change_sets, changes, lifecycle, placement, queries
 from openoms.orders.model import OrderStatus
 from openoms.orders.schemas import (
@@ -26,6 +27,7 @@ from openoms.orders.schemas import (
 )
 from openoms.shared.errors import ValidationFailed
 from openoms.shared.money import Money
+from openoms.web.auth import permit
 from openoms.web.deps import Actor, ReadUow, WriteUow
 from openoms.web.schemas import MoneyOut, Page
 
@@ -36,6 +38,7 @@ router = APIRouter(tags=["orders"])
     "/orders",
     status_code=status.HTTP_201_CREATED,
     responses={200: {"description": "the channel sent this order before; here it is"}},
+    dependencies=[permit(P.ORDERS_CREATE)],
 )
 def create_order(body: OrderCreate, uow: WriteUow, actor: Actor, response: Response) -> OrderOut:
     """Capture an order from any channel. The same (channel, external_id) twice answers
@@ -46,7 +49,7 @@ def create_order(body: OrderCreate, uow: WriteUow, actor: Actor, response: Respo
     return OrderOut.of(placed.order)
 
 
-@router.get("/orders")
+@router.get("/orders", dependencies=[permit(P.ORDERS_VIEW)])
 def list_orders(
     uow: ReadUow,
     status_: Annotated[list[OrderStatus] | None, Query(alias="status")] = None,
@@ -76,7 +79,7 @@ def list_orders(
     return Page(items=[OrderSummaryOut.of(s) for s in found], next_cursor=next_cursor)
 
 
-@router.get("/customers/{number}/orders")
+@router.get("/customers/{number}/orders", dependencies=[permit(P.ORDERS_VIEW)])
 def customer_orders(
     number: str,
     uow: ReadUow,
@@ -93,38 +96,42 @@ def customer_orders(
     return Page(items=[OrderSummaryOut.of(s) for s in found], next_cursor=next_cursor)
 
 
-@router.get("/orders/{number}")
+@router.get("/orders/{number}", dependencies=[permit(P.ORDERS_VIEW)])
 def get_order(number: str, uow: ReadUow) -> OrderOut:
     return OrderOut.of(queries.get_order(uow, number))
 
 
-@router.get("/orders/{number}/timeline")
+@router.get("/orders/{number}/timeline", dependencies=[permit(P.ORDERS_VIEW)])
 def get_timeline(number: str, uow: ReadUow) -> list[TimelineEventOut]:
     return [TimelineEventOut.of(e) for e in queries.timeline(uow, number)]
 
 
-@router.post("/orders/{number}/hold")
+@router.post("/orders/{number}/hold", dependencies=[permit(P.ORDERS_HOLD)])
 def hold(number: str, body: HoldIn, uow: WriteUow, actor: Actor) -> OrderOut:
     return OrderOut.of(lifecycle.hold_order(uow, number, body.reason, actor=actor, note=body.note))
 
 
-@router.post("/orders/{number}/release")
+@router.post("/orders/{number}/release", dependencies=[permit(P.ORDERS_HOLD)])
 def release(number: str, uow: WriteUow, actor: Actor, body: ReleaseIn | None = None) -> OrderOut:
     note = body.note if body else ""
     return OrderOut.of(lifecycle.release_hold(uow, number, actor=actor, note=note))
 
 
-@router.post("/orders/{number}/cancel")
+@router.post("/orders/{number}/cancel", dependencies=[permit(P.ORDERS_CANCEL)])
 def cancel(number: str, body: CancelIn, uow: WriteUow, actor: Actor) -> OrderOut:
     return OrderOut.of(lifecycle.cancel_order(uow, number, actor=actor, reason=body.reason))
 
 
-@router.post("/orders/{number}/notes", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/orders/{number}/notes",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[permit(P.ORDERS_EDIT)],
+)
 def add_note(number: str, body: NoteIn, uow: WriteUow, actor: Actor) -> OrderOut:
     return OrderOut.of(lifecycle.add_note(uow, number, body.text, actor=actor))
 
 
-@router.post("/orders/{number}/cancel-lines")
+@router.post("/orders/{number}/cancel-lines", dependencies=[permit(P.ORDERS_CANCEL)])
 def cancel_lines(number: str, body: CancelLinesIn, uow: WriteUow, actor: Actor) -> OrderOut:
     """Cancel some units of some lines before they ship; their stock is released."""
     return OrderOut.of(
@@ -132,7 +139,7 @@ def cancel_lines(number: str, body: CancelLinesIn, uow: WriteUow, actor: Actor) 
     )
 
 
-@router.put("/orders/{number}/shipping-address")
+@router.put("/orders/{number}/shipping-address", dependencies=[permit(P.ORDERS_EDIT)])
 def change_shipping_address(
     number: str, body: AddressChangeIn, uow: WriteUow, actor: Actor
 ) -> OrderOut:
@@ -144,7 +151,7 @@ def change_shipping_address(
     )
 
 
-@router.post("/orders/{number}/changes")
+@router.post("/orders/{number}/changes", dependencies=[permit(P.ORDERS_EDIT)])
 def change_lines(number: str, body: ChangeSetIn, uow: WriteUow, actor: Actor) -> ChangeSetOut:
     """Add lines or change line quantities before anything ships, as one versioned change
     set; the answer says what the customer still owes (positive) or is owed (negative)."""

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 
 from openoms import __version__
 from openoms.accounting.http import router as accounting_router
@@ -14,27 +16,68 @@ from openoms.carts.http import router as carts_router
 from openoms.catalog.http import router as catalog_router
 from openoms.channels.http import router as channels_router
 from openoms.customers.http import router as customers_router
+from openoms.identity.http import router as identity_router
 from openoms.infra.db import Database
+from openoms.infra.secrets import secret_key
 from openoms.infra.settings import Settings
 from openoms.integrations.webhooks.http import router as webhooks_router
 from openoms.inventory.http import router as inventory_router
 from openoms.locations.http import router as locations_router
 from openoms.orders.http import router as orders_router
 from openoms.web import problems
+from openoms.web.audit import AuditMiddleware
+from openoms.web.auth import Permit, permit_of, public
 from openoms.web.idempotency import IdempotencyMiddleware
+from openoms.web.sessions import SessionCodec
 
 system = APIRouter(tags=["system"])
 
 
-@system.get("/health")
+@system.get("/health", dependencies=[public()])
 def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@system.get("/api/v1/ping")
+@system.get("/api/v1/ping", dependencies=[public()])
 def ping() -> dict[str, str]:
     """An endpoint that does nothing: the baseline of the HTTP benchmarks."""
     return {"pong": "ok"}
+
+
+API_PREFIX = "/api/v1"
+ROUTERS: tuple[tuple[APIRouter, str], ...] = (
+    (system, ""),
+    (catalog_router, API_PREFIX),
+    (locations_router, API_PREFIX),
+    (inventory_router, API_PREFIX),
+    (channels_router, API_PREFIX),
+    (customers_router, API_PREFIX),
+    (orders_router, API_PREFIX),
+    (carts_router, API_PREFIX),
+    (accounting_router, API_PREFIX),
+    (webhooks_router, API_PREFIX),
+    (identity_router, API_PREFIX),
+)
+
+
+@dataclass(frozen=True)
+class RouteEntry:
+    method: str
+    path: str
+    permit: Permit | None  # None: the route declares nobody (a test fails on it)
+
+
+def route_table() -> list[RouteEntry]:
+    """Every route the app serves, with who may call it: for the permission tests and the
+    console's settings page."""
+    table = []
+    for router, prefix in ROUTERS:
+        for route in router.routes:
+            if isinstance(route, APIRoute):
+                declared = permit_of([d.call for d in route.dependant.dependencies])
+                for method in sorted(route.methods or ()):
+                    table.append(RouteEntry(method, prefix + route.path, declared))
+    return table
 
 
 def create_app(settings: Settings, db: Database, *, embedded_worker: bool = False) -> FastAPI:
@@ -60,22 +103,12 @@ def create_app(settings: Settings, db: Database, *, embedded_worker: bool = Fals
     )
     app.state.db = db
     app.state.settings = settings
+    app.state.sessions = SessionCodec(secret_key(settings), int(settings.session_hours * 3600))
     problems.install(app)
     app.add_middleware(
         IdempotencyMiddleware, db=db, ttl=timedelta(hours=settings.idempotency_ttl_hours)
     )
-    app.include_router(system)
-    routers = (
-        catalog_router,
-        locations_router,
-        inventory_router,
-        channels_router,
-        customers_router,
-        orders_router,
-        carts_router,
-        accounting_router,
-        webhooks_router,
-    )
-    for router in routers:
-        app.include_router(router, prefix="/api/v1")
+    app.add_middleware(AuditMiddleware)
+    for router, prefix in ROUTERS:
+        app.include_router(router, prefix=prefix)
     return app

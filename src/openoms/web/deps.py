@@ -6,7 +6,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from openoms.identity.model import Principal
 from openoms.infra.db import Database, UnitOfWork
+from openoms.web.auth import current_principal
 
 
 def get_db(request: Request) -> Database:
@@ -23,12 +25,17 @@ def read_uow(request: Request) -> UnitOfWork:
 
 
 def actor(request: Request) -> str:
-    """Who is acting. Until sign-in exists every API call acts as ``api``."""
-    user = getattr(request.state, "user", None)
-    return f"user:{user}" if user else "api"
+    """Who is acting, as timelines, the ledger and the audit log name them."""
+    return principal(request).actor
+
+
+def principal(request: Request) -> Principal:
+    """The caller a route's ``permit`` dependency let through."""
+    return current_principal(request)
 
 
 DbDep = Annotated[Database, Depends(get_db)]
 WriteUow = Annotated[UnitOfWork, Depends(write_uow)]
 ReadUow = Annotated[UnitOfWork, Depends(read_uow)]
 Actor = Annotated[str, Depends(actor)]
+Caller = Annotated[Principal, Depends(principal)]

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openoms.infra import idempotency
 from openoms.infra.db import Database, current_idempotency_claim
+from openoms.web.sessions import SESSION_COOKIE
 
 HEADER = b"idempotency-key"
 METHODS = {"POST", "PUT", "PATCH"}
@@ -48,6 +49,7 @@ class IdempotencyMiddleware:
                 "invalid_idempotency_key",
             )
             return
+        text = _scoped(scope, text)
         body = await _read_body(receive)
         fingerprint = hashlib.sha256(
             b"\n".join(
@@ -124,6 +126,22 @@ class IdempotencyMiddleware:
             await to_thread.run_sync(idempotency.release, engine, key, token)
         for message in captured:
             await send(message)
+
+
+def _scoped(scope: Scope, key: str) -> str:
+    """Keys belong to the caller (its bearer token or session cookie): one caller can never
+    be answered with another's response."""
+    headers = dict(scope["headers"])
+    caller = headers.get(b"authorization") or _session_cookie(headers.get(b"cookie", b""))
+    return hashlib.sha256(caller + b"\n" + key.encode()).hexdigest()
+
+
+def _session_cookie(cookies: bytes) -> bytes:
+    for part in cookies.split(b";"):
+        name, _, value = part.strip().partition(b"=")
+        if name == SESSION_COOKIE.encode():
+            return value
+    return b""
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -21,6 +21,7 @@ STATUS_BY_KIND = {
     "conflict": 409,
     "forbidden": 403,
     "unauthorized": 401,
+    "rate_limited": 429,
 }
 PROBLEM_TYPE = "https://openoms.dev/problems/"
 MEDIA_TYPE = "application/problem+json"

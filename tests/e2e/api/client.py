@@ -8,6 +8,7 @@ API and assert that the call succeeded; tests that expect a failure use ``post``
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -87,11 +88,20 @@ def field_errors(response: httpx.Response) -> dict[str, str]:
 class ApiClient:
     """``httpx.Client`` on ``/api/v1`` plus helpers that create test data over HTTP."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        *,
+        seen: list[tuple[str, str, int]] | None = None,
+    ) -> None:
         self.base_url = base_url
-        self.seen: list[tuple[str, str, int]] = []  # (method, path, status) of every answer
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+        # (method, path, status) of every answer; shared with the clients made from this one
+        self.seen: list[tuple[str, str, int]] = [] if seen is None else seen
         self.http = httpx.Client(
             base_url=base_url + API,
+            headers=self.headers,
             timeout=30.0,
             event_hooks={"response": [_check_response, self._record]},
         )
@@ -102,6 +112,25 @@ class ApiClient:
 
     def close(self) -> None:
         self.http.close()
+
+    def other(self, token: str | None = None) -> ApiClient:
+        """Another caller (another token, or none: sign in by cookie) whose answers count
+        toward this client's record of the traffic. Close it after use."""
+        return ApiClient(self.base_url, token, seen=self.seen)
+
+    def sign_in(self, email: str, password: str) -> str:
+        """Sign this (token-less) client in by cookie; returns the CSRF token."""
+        response = self.post("/auth/login", {"email": email, "password": password})
+        assert response.status_code == 200, response.text
+        csrf: str = response.json()["csrf_token"]
+        self.http.headers["X-CSRF-Token"] = csrf
+        return csrf
+
+    @functools.cached_property
+    def actor(self) -> str:
+        """How this client's token appears in timelines and ledgers."""
+        me = self.get("/me").json()
+        return f"{me['kind']}:{me['name']}"
 
     # --- plain requests ---------------------------------------------------------------
     def get(self, path: str, **kwargs: Any) -> httpx.Response:

@@ -23,6 +23,7 @@ from openoms.infra.db import Database
 from openoms.infra.logging import configure
 from openoms.infra.settings import Settings
 from openoms.web.app import create_app
+from tests.builders import make_token
 from tests.e2e.api.client import ApiClient
 
 STARTUP_SECONDS = 15.0
@@ -43,6 +44,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 class RunningServer:
     url: str
     app: FastAPI
+    db: Database
+    token: str  # an API token with every permission
 
 
 @pytest.fixture(scope="session")
@@ -65,7 +68,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_healthy(base_url, thread)
-        yield RunningServer(base_url, app)
+        yield RunningServer(base_url, app, db, make_token(db))
     finally:
         uv.should_exit = True
         thread.join(timeout=STARTUP_SECONDS)
@@ -89,7 +92,7 @@ def _wait_until_healthy(base_url: str, thread: threading.Thread) -> None:
 
 @pytest.fixture(scope="session")
 def api(server: RunningServer) -> Iterator[ApiClient]:
-    client = ApiClient(server.url)
+    client = ApiClient(server.url, server.token)
     yield client
     client.close()
 

@@ -192,7 +192,7 @@ def test_concurrent_retries_with_one_key_have_exactly_one_effect(
     answers: list[httpx.Response] = []
 
     def send() -> None:
-        with httpx.Client(base_url=api.base_url + API, timeout=30) as client:
+        with httpx.Client(base_url=api.base_url + API, headers=api.headers, timeout=30) as client:
             start.wait()
             answers.append(client.post("/inventory/receipts", json=body, headers=headers))
 

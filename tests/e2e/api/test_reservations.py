@@ -388,7 +388,7 @@ def test_concurrent_reservations_never_oversell(api: ApiClient, warehouse: str, 
     statuses: list[int] = []
 
     def buy() -> None:
-        with httpx.Client(base_url=api.base_url + API, timeout=30) as client:
+        with httpx.Client(base_url=api.base_url + API, headers=api.headers, timeout=30) as client:
             start.wait()
             response = client.post(
                 "/inventory/reservations", json=reservation_body({"sku": sku, "quantity": 1})

@@ -44,7 +44,7 @@ def test_a_receipt_adds_on_hand_and_writes_one_movement_per_line(
     ]
     moved = api.movements(reference=reference)
     assert sorted((m["sku"], m["kind"], m["on_hand_delta"], m["actor"]) for m in moved) == sorted(
-        [(first, "receipt", 7, "api"), (second, "receipt", 3, "api")]
+        [(first, "receipt", 7, api.actor), (second, "receipt", 3, api.actor)]
     )
 
 

@@ -59,7 +59,7 @@ def test_a_transfer_moves_stock_from_request_to_receipt(api: ApiClient) -> None:
         "to_location": target,
         "status": "requested",
         "note": "restock",
-        "created_by": "api",
+        "created_by": api.actor,
         "created_at": None,
         "shipped_at": None,
         "received_at": None,
