@@ -29,7 +29,7 @@ def http_orders(
 
     def make_next(client: int) -> NextRequest:
         maker = OrderMaker(shop, mix, lines, client=f"{tag}-{client}")
-        return lambda: request_bytes(target.url, "POST", ORDERS, maker.body())
+        return lambda: request_bytes(target.url, "POST", ORDERS, maker.body(), token=shop.token)
 
     return measure_http(target, clients, window, make_next, ok=201)
 

@@ -14,14 +14,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 
-def request_bytes(url: str, method: str, path: str, body: Any = None) -> bytes:
-    """One request on the wire; a JSON body when ``body`` is not None."""
+def request_bytes(
+    url: str, method: str, path: str, body: Any = None, *, token: str | None = None
+) -> bytes:
+    """One request on the wire; a JSON body when ``body`` is not None, a bearer token when
+    ``token`` is."""
     host = urlsplit(url).netloc
+    auth = f"Authorization: Bearer {token}\r\n" if token else ""
     if body is None:
-        return f"{method} {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+        return f"{method} {path} HTTP/1.1\r\nHost: {host}\r\n{auth}\r\n".encode()
     payload = json.dumps(body, separators=(",", ":")).encode()
     head = (
-        f"{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"{method} {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Content-Type: application/json\r\n"
         f"Content-Length: {len(payload)}\r\n\r\n"
     )
     return head.encode() + payload

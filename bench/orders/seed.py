@@ -11,6 +11,8 @@ from openoms.catalog.services import ProductSpec
 from openoms.channels import services as channels
 from openoms.channels.model import ChannelKind, ChannelSpec
 from openoms.customers import services as customers
+from openoms.identity.model import Permission, Principal
+from openoms.identity.services import tokens
 from openoms.infra.db import Database
 from openoms.inventory.model import StockLine
 from openoms.inventory.services.stock import receive_stock
@@ -35,6 +37,7 @@ class Shop:
     skus: tuple[str, ...]
     emails: tuple[str, ...]
     location: str  # where the orders are sourced
+    token: str  # an API token that may place orders, as a web shop's integration has
 
 
 def seed_shop(db: Database, sku_count: int, units: int, customer_count: int) -> Shop:
@@ -50,7 +53,10 @@ def seed_shop(db: Database, sku_count: int, units: int, customer_count: int) -> 
     channels.create_channel(db.uow(), spec)
     accounting.set_tax_rate(db.uow(), "NL", "", "0.21", "BTW")
     _customers(db, emails)
-    return Shop(CHANNEL, skus, emails, LOCATIONS[0][0])
+    granter = Principal("user", 0, "bench", frozenset(Permission))
+    spec = tokens.TokenSpec("Bench web shop", [Permission.ORDERS_CREATE])
+    token = tokens.issue_token(db.uow(), spec, granter=granter).secret
+    return Shop(CHANNEL, skus, emails, LOCATIONS[0][0], token)
 
 
 def _catalog(db: Database, skus: tuple[str, ...]) -> None:

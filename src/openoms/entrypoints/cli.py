@@ -14,6 +14,7 @@ from rich.table import Table
 from openoms.entrypoints import bootstrap
 from openoms.infra import migrate
 from openoms.infra.settings import get_settings
+from openoms.shared.errors import OmsError
 
 app = typer.Typer(help="OpenOMS: order management.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -22,6 +23,8 @@ inventory_app = typer.Typer(help="Inventory tools.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(inventory_app, name="inventory")
+user_app = typer.Typer(help="Staff users.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
 console = Console()
 err = Console(stderr=True)
 
@@ -115,6 +118,25 @@ def demo(
         f"demo data: {summary['skus']} SKUs, {summary['locations']} locations, "
         f"{summary['units']} units in stock, {summary['orders']} orders"
     )
+    _print_demo_logins(summary["token"])
+
+
+def _print_demo_logins(token: str) -> None:
+
+    from openoms.entrypoints.demo_users import DEMO_PASSWORD, LOGINS
+    from openoms.identity.model import ROLE_TITLES
+
+    settings = get_settings()
+    table = Table(title=f"Demo logins for http://{settings.host}:{settings.port}/console")
+    for column in ("email", "password", "role", "limited to"):
+        table.add_column(column)
+    for login in LOGINS:
+        table.add_row(login.email, DEMO_PASSWORD, ROLE_TITLES[login.role], login.limited_to)
+    console.print(table)
+    console.print(
+        f"API token (every permission; shown once, keep it): [bold]{token}[/]\n"
+        "  use it as 'Authorization: Bearer <token>' or with Authorize in /docs"
+    )
 
 
 @catalog_app.command("import")
@@ -178,6 +200,81 @@ def inventory_expire() -> None:
     while count := expire_reservations(db.uow()):
         total += count
     console.print(f"{total} reservations expired")
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Option(prompt=True)],
+    name: Annotated[str, typer.Option(prompt=True)],
+    role: Annotated[str, typer.Option(help="admin, manager, sales, warehouse, …")] = "admin",
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+    ] = "",
+    locations: Annotated[str, typer.Option(help="comma-separated location codes; empty: all")] = "",
+    channels: Annotated[str, typer.Option(help="comma-separated channel codes; empty: all")] = "",
+) -> None:
+    """Add a staff user (the first administrator, for one)."""
+    from openoms.identity.model import Role
+    from openoms.identity.services import users
+
+    _require_schema()
+    try:
+        chosen = Role(role)
+    except ValueError:
+        err.print(f"unknown role {role!r}: use one of {', '.join(r.value for r in Role)}")
+        raise typer.Exit(2) from None
+    spec = users.UserSpec(
+        email=email,
+        name=name,
+        role=chosen,
+        password=password,
+        locations=_codes(locations),
+        channels=_codes(channels),
+    )
+    try:
+        user = users.create_user(bootstrap.database().uow(), spec, actor="cli")
+    except OmsError as e:
+        err.print(f"user not created: {e}")
+        raise typer.Exit(1) from None
+    console.print(f"user {user.email} created ({user.role.value})")
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """List the staff users."""
+    from openoms.identity.services import users
+
+    _require_schema()
+    for user in users.list_users(bootstrap.database().reader()):
+        state = "active" if user.is_active else "inactive"
+        console.print(f"{user.id:>4}  {user.email:<40} {user.role.value:<11} {state}")
+
+
+@user_app.command("set-password")
+def user_set_password(
+    email: str,
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+) -> None:
+    """Give a user a new password (also lifts a lock-out and ends their sessions)."""
+    from openoms.identity.services import users
+
+    _require_schema()
+    db = bootstrap.database()
+    found = [u for u in users.list_users(db.reader()) if u.email == email.strip().lower()]
+    if not found:
+        err.print(f"no user {email}")
+        raise typer.Exit(1)
+    try:
+        users.set_password(db.uow(), found[0].id, password, actor="cli")
+    except OmsError as e:
+        err.print(f"password not set: {e}")
+        raise typer.Exit(1) from None
+    console.print(f"password of {found[0].email} set")
+
+
+def _codes(text: str) -> list[str] | None:
+    codes = [c.strip() for c in text.split(",") if c.strip()]
+    return codes or None
 
 
 def _require_schema() -> None:

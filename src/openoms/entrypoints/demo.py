@@ -16,6 +16,7 @@ from stdnum import ean
 from openoms.catalog.importer import import_rows
 from openoms.catalog.orm import skus
 from openoms.entrypoints.demo_orders import load_commerce
+from openoms.entrypoints.demo_users import load_users
 from openoms.infra.db import Database
 from openoms.inventory.model import StockLine
 from openoms.inventory.services.stock import receive_stock, set_safety_stock
@@ -189,8 +190,8 @@ def has_data(db: Database) -> bool:
         return uow.conn.execute(sa.select(skus.c.id).limit(1)).first() is not None
 
 
-def load_demo(db: Database, *, progress: Callable[[int], None] = lambda _n: None) -> dict[str, int]:
-    """The catalog, five locations with zones and bins, stock, channels and orders."""
+def load_demo(db: Database, *, progress: Callable[[int], None] = lambda _n: None) -> dict[str, Any]:
+    """The catalog, five locations with zones and bins, stock, channels, orders and staff."""
     rng = random.Random(SEED)
     rows = catalog_rows(rng)
     report = import_rows(db, rows, progress=progress)
@@ -203,7 +204,14 @@ def load_demo(db: Database, *, progress: Callable[[int], None] = lambda _n: None
         units += _stock(db, spec, [r["sku"] for r in rows], bins, rng)
         progress(1)
     orders = load_commerce(db, [r["sku"] for r in rows], progress=progress)
-    return {"skus": len(rows), "locations": len(LOCATIONS), "units": units, "orders": orders}
+    token = load_users(db)
+    return {
+        "skus": len(rows),
+        "locations": len(LOCATIONS),
+        "units": units,
+        "orders": orders,
+        "token": token,
+    }
 
 
 def catalog_rows(rng: random.Random) -> list[dict[str, Any]]:

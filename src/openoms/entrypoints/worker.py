@@ -13,6 +13,7 @@ from collections.abc import Callable
 import structlog
 
 from openoms.carts.expiry import expire_carts
+from openoms.identity.services.login import purge_attempts
 from openoms.infra import idempotency
 from openoms.infra.db import Database
 from openoms.infra.settings import Settings
@@ -32,6 +33,7 @@ def jobs(db: Database, settings: Settings) -> list[tuple[str, Callable[[], int]]
         ("idempotency.keys_purged", lambda: idempotency.purge_expired(db.engine)),
         ("webhooks.events_dispatched", lambda: dispatch_events(db)),
         ("webhooks.attempts_made", lambda: deliver_due(db, settings)),
+        ("identity.sign_in_attempts_purged", lambda: purge_attempts(db.uow())),
     ]
 
 
