@@ -55,7 +55,8 @@ def set_session(request: Request, response: Response, user_id: int, version: int
 def sign_in(body: LoginIn, request: Request, response: Response, uow: WriteUow) -> SessionOut:
     """Sign in with email and password: sets the session cookie and returns the CSRF token
     to send as ``X-CSRF-Token`` with every change."""
-    user = login.sign_in(uow, body.email, body.password, origin=origin_of(request))
+    policy = login.LoginPolicy.of(request.app.state.settings)
+    user = login.sign_in(uow, body.email, body.password, origin=origin_of(request), policy=policy)
     csrf = set_session(request, response, user.id, user.session_version)
     return SessionOut(user=UserOut.of(user), csrf_token=csrf)
 

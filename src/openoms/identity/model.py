@@ -11,6 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from openoms.shared.errors import Conflict, NotFound, OmsError
+from openoms.shared.scope import EVERYWHERE, Scope
 
 
 class Permission(StrEnum):
@@ -101,27 +102,6 @@ ROLE_TITLES = {
     Role.PURCHASING: "Purchasing",
     Role.READ_ONLY: "Read-only",
 }
-
-
-@dataclass(frozen=True)
-class Scope:
-    """The locations and channels a user works for; None means all of them."""
-
-    locations: frozenset[str] | None = None
-    channels: frozenset[str] | None = None
-
-    @property
-    def is_limited(self) -> bool:
-        return self.locations is not None or self.channels is not None
-
-    def sees_location(self, code: str | None) -> bool:
-        return self.locations is None or (code is not None and code in self.locations)
-
-    def sees_channel(self, code: str) -> bool:
-        return self.channels is None or code in self.channels
-
-
-EVERYWHERE = Scope()
 
 
 @dataclass(frozen=True)

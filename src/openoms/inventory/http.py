@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Path, Query, Request, status
 
 from openoms.identity.model import Permission as P
+from openoms.infra.db import Database
 from openoms.inventory import queries
 from openoms.inventory.model import (
     MovementKind,
@@ -39,7 +40,7 @@ from openoms.inventory.services import reservations, stock, transfers
 from openoms.inventory.services.stock import CountLine
 from openoms.inventory.verify import verify_ledger
 from openoms.web.auth import permit
-from openoms.web.deps import Actor, ReadUow, WriteUow
+from openoms.web.deps import Actor, Caller, ReadUow, WriteUow, works_at
 from openoms.web.schemas import Page
 
 router = APIRouter(tags=["inventory"])
@@ -59,6 +60,7 @@ def availability(
 @router.get("/inventory/levels", dependencies=[permit(P.INVENTORY_VIEW)])
 def list_levels(
     uow: ReadUow,
+    caller: Caller,
     location: str | None = None,
     sku: str | None = None,
     low: Annotated[bool, Query(description="only levels at or below safety stock")] = False,
@@ -66,7 +68,13 @@ def list_levels(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Page[LevelOutSchema]:
     items, next_cursor = queries.list_levels(
-        uow, location=location, sku=sku, low_only=low, cursor=cursor, limit=limit
+        uow,
+        location=location,
+        sku=sku,
+        low_only=low,
+        cursor=cursor,
+        limit=limit,
+        within=caller.scope.locations,
     )
     return Page(items=[LevelOutSchema.of(i) for i in items], next_cursor=next_cursor)
 
@@ -74,6 +82,7 @@ def list_levels(
 @router.get("/inventory/movements", dependencies=[permit(P.INVENTORY_VIEW)])
 def list_movements(
     uow: ReadUow,
+    caller: Caller,
     sku: str | None = None,
     location: str | None = None,
     kind: MovementKind | None = None,
@@ -89,6 +98,7 @@ def list_movements(
         reference=reference,
         cursor=cursor,
         limit=limit,
+        within=caller.scope.locations,
     )
     return Page(items=[MovementOut.of(m) for m in items], next_cursor=next_cursor)
 
@@ -104,7 +114,9 @@ def verify(uow: ReadUow) -> list[DriftOut]:
     status_code=status.HTTP_201_CREATED,
     dependencies=[permit(P.INVENTORY_ADJUST)],
 )
-def receive(body: ReceiptCreate, uow: WriteUow, actor: Actor) -> list[LevelOutSchema]:
+def receive(body: ReceiptCreate, uow: WriteUow, caller: Caller) -> list[LevelOutSchema]:
+    works_at(caller, body.location)
+    actor = caller.actor
     lines = [StockLine(ln.sku, ln.quantity, body.location, ln.bin) for ln in body.lines]
     levels = stock.receive_stock(uow, body.location, lines, reference=body.reference, actor=actor)
     return [LevelOutSchema.of(lv) for lv in levels]
@@ -115,7 +127,9 @@ def receive(body: ReceiptCreate, uow: WriteUow, actor: Actor) -> list[LevelOutSc
     status_code=status.HTTP_201_CREATED,
     dependencies=[permit(P.INVENTORY_ADJUST)],
 )
-def adjust(body: AdjustmentCreate, uow: WriteUow, actor: Actor) -> LevelOutSchema:
+def adjust(body: AdjustmentCreate, uow: WriteUow, caller: Caller) -> LevelOutSchema:
+    works_at(caller, body.location)
+    actor = caller.actor
     level = stock.adjust_stock(
         uow,
         body.location,
@@ -134,14 +148,18 @@ def adjust(body: AdjustmentCreate, uow: WriteUow, actor: Actor) -> LevelOutSchem
     status_code=status.HTTP_201_CREATED,
     dependencies=[permit(P.INVENTORY_ADJUST)],
 )
-def count(body: CountCreate, uow: WriteUow, actor: Actor) -> list[LevelOutSchema]:
+def count(body: CountCreate, uow: WriteUow, caller: Caller) -> list[LevelOutSchema]:
+    works_at(caller, body.location)
+    actor = caller.actor
     lines = [CountLine(ln.sku, ln.counted, ln.bin) for ln in body.lines]
     levels = stock.record_count(uow, body.location, lines, actor=actor, reference=body.reference)
     return [LevelOutSchema.of(lv) for lv in levels]
 
 
 @router.put("/inventory/safety-stock", dependencies=[permit(P.INVENTORY_ADJUST)])
-def set_safety_stock(body: SafetyStockSet, uow: WriteUow, actor: Actor) -> LevelOutSchema:
+def set_safety_stock(body: SafetyStockSet, uow: WriteUow, caller: Caller) -> LevelOutSchema:
+    works_at(caller, body.location)
+    actor = caller.actor
     return LevelOutSchema.of(
         stock.set_safety_stock(uow, body.location, body.sku, body.quantity, actor=actor)
     )
@@ -152,7 +170,9 @@ def set_safety_stock(body: SafetyStockSet, uow: WriteUow, actor: Actor) -> Level
     status_code=status.HTTP_201_CREATED,
     dependencies=[permit(P.INVENTORY_ADJUST)],
 )
-def relocate(body: RelocationCreate, uow: WriteUow, actor: Actor) -> LevelOutSchema:
+def relocate(body: RelocationCreate, uow: WriteUow, caller: Caller) -> LevelOutSchema:
+    works_at(caller, body.location)
+    actor = caller.actor
     return LevelOutSchema.of(
         stock.relocate_stock(
             uow,
@@ -235,7 +255,9 @@ def ship(
 @router.post(
     "/transfers", status_code=status.HTTP_201_CREATED, dependencies=[permit(P.INVENTORY_TRANSFER)]
 )
-def create_transfer(body: TransferCreate, uow: WriteUow, actor: Actor) -> TransferOut:
+def create_transfer(body: TransferCreate, uow: WriteUow, caller: Caller) -> TransferOut:
+    works_at(caller, body.from_location, body.to_location)
+    actor = caller.actor
     lines = [StockLine(ln.sku, ln.quantity) for ln in body.lines]
     return TransferOut.of(
         transfers.create_transfer(
@@ -257,18 +279,35 @@ def get_transfer(number: str, uow: ReadUow) -> TransferOut:
 
 
 @router.post("/transfers/{number}/ship", dependencies=[permit(P.INVENTORY_TRANSFER)])
-def ship_transfer(number: str, uow: WriteUow, actor: Actor) -> TransferOut:
+def ship_transfer(number: str, request: Request, uow: WriteUow, caller: Caller) -> TransferOut:
+    works_at(caller, _transfer(request, number).from_location)
+    actor = caller.actor
     return TransferOut.of(transfers.ship_transfer(uow, number, actor=actor))
 
 
 @router.post("/transfers/{number}/receive", dependencies=[permit(P.INVENTORY_TRANSFER)])
 def receive_transfer(
-    number: str, uow: WriteUow, actor: Actor, body: TransferReceive | None = None
+    number: str,
+    request: Request,
+    uow: WriteUow,
+    caller: Caller,
+    body: TransferReceive | None = None,
 ) -> TransferOut:
+    works_at(caller, _transfer(request, number).to_location)
+    actor = caller.actor
     received = body.received if body else None
     return TransferOut.of(transfers.receive_transfer(uow, number, actor=actor, received=received))
 
 
 @router.post("/transfers/{number}/cancel", dependencies=[permit(P.INVENTORY_TRANSFER)])
-def cancel_transfer(number: str, uow: WriteUow, actor: Actor) -> TransferOut:
+def cancel_transfer(number: str, request: Request, uow: WriteUow, caller: Caller) -> TransferOut:
+    found = _transfer(request, number)
+    works_at(caller, found.from_location, found.to_location)
+    actor = caller.actor
     return TransferOut.of(transfers.cancel_transfer(uow, number, actor=actor))
+
+
+def _transfer(request: Request, number: str) -> transfers.Transfer:
+    """The transfer, read apart, to check where the caller may work. Raises: TransferNotFound."""
+    db: Database = request.app.state.db
+    return transfers.get_transfer(db.reader(), number)

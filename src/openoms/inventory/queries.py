@@ -98,11 +98,15 @@ def list_levels(
     low_only: bool = False,
     cursor: str | None = None,
     limit: int = 100,
+    within: frozenset[str] | None = None,
 ) -> tuple[list[LevelRow], str | None]:
-    """Stock levels, filtered, one page at a time. ``low_only``: available at or below safety."""
+    """Stock levels, filtered, one page at a time. ``low_only``: available at or below safety;
+    ``within``: only these locations."""
     query = sa.select(stock_levels).order_by(_sl.id).limit(limit + 1)
     if location:
         query = query.where(_sl.location_code == location)
+    if within is not None:
+        query = query.where(_sl.location_code.in_(sorted(within)))
     if sku:
         query = query.where(_sl.sku_code == sku)
     if low_only:
@@ -151,8 +155,10 @@ def list_movements(
     reference: str | None = None,
     cursor: str | None = None,
     limit: int = 100,
+    within: frozenset[str] | None = None,
 ) -> tuple[list[MovementRow], str | None]:
-    """The ledger, newest first, filtered, one page at a time."""
+    """The ledger, newest first, filtered, one page at a time; ``within``: only these
+    locations."""
     from openoms.locations.orm import bins  # read model: a join for display only
 
     query = (
@@ -169,6 +175,8 @@ def list_movements(
         query = query.where(_sl.sku_code == sku)
     if location:
         query = query.where(_sl.location_code == location)
+    if within is not None:
+        query = query.where(_sl.location_code.in_(sorted(within)))
     if kind:
         query = query.where(_m.kind == kind)
     if reference:

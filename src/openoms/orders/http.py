@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from openoms.customers.model import CustomerNotFound, customer_id_of
 from openoms.identity.model import Permission as P
+from openoms.identity.model import PermissionDenied
+from openoms.infra.db import Database
 from openoms.orders import change_sets, changes, lifecycle, placement, queries
-from openoms.orders.model import OrderStatus
+from openoms.orders.model import OrderNotFound, OrderStatus
 from openoms.orders.schemas import (
     AddressChangeIn,
     CancelIn,
@@ -27,11 +29,25 @@ from openoms.orders.schemas import (
 )
 from openoms.shared.errors import ValidationFailed
 from openoms.shared.money import Money
-from openoms.web.auth import permit
-from openoms.web.deps import Actor, ReadUow, WriteUow
+from openoms.web.auth import current_principal, permit
+from openoms.web.deps import Actor, Caller, ReadUow, WriteUow
 from openoms.web.schemas import MoneyOut, Page
 
 router = APIRouter(tags=["orders"])
+
+
+def order_in_scope(number: str, request: Request) -> str:
+    """The order number of the path, when the caller may see that order: to a caller limited
+    to some channels or locations, an order outside them does not exist (404)."""
+    caller = current_principal(request)
+    if caller.scope.is_limited:
+        db: Database = request.app.state.db
+        if not queries.is_visible(db.reader(), number, caller.scope):
+            raise OrderNotFound(f"No order {number}.", number=number)
+    return number
+
+
+OrderNumber = Annotated[str, Depends(order_in_scope)]
 
 
 @router.post(
@@ -40,9 +56,15 @@ router = APIRouter(tags=["orders"])
     responses={200: {"description": "the channel sent this order before; here it is"}},
     dependencies=[permit(P.ORDERS_CREATE)],
 )
-def create_order(body: OrderCreate, uow: WriteUow, actor: Actor, response: Response) -> OrderOut:
+def create_order(body: OrderCreate, uow: WriteUow, caller: Caller, response: Response) -> OrderOut:
     """Capture an order from any channel. The same (channel, external_id) twice answers
     200 with the first order; an ``Idempotency-Key`` replays the first response."""
+    if not caller.scope.sees_channel(body.channel):
+        raise PermissionDenied(
+            f"You take orders for {', '.join(sorted(caller.scope.channels or ()))} only.",
+            channel=body.channel,
+        )
+    actor = caller.actor
     placed = placement.place_order(uow, body.to_input(), actor=actor)
     if not placed.created:
         response.status_code = status.HTTP_200_OK
@@ -52,6 +74,7 @@ def create_order(body: OrderCreate, uow: WriteUow, actor: Actor, response: Respo
 @router.get("/orders", dependencies=[permit(P.ORDERS_VIEW)])
 def list_orders(
     uow: ReadUow,
+    caller: Caller,
     status_: Annotated[list[OrderStatus] | None, Query(alias="status")] = None,
     channel: str | None = None,
     customer: str | None = None,
@@ -71,7 +94,15 @@ def list_orders(
     found, next_cursor = queries.list_orders(
         uow,
         queries.OrderFilter(
-            status_, channel, customer_id, placed_from, placed_to, tag, min_priority, q
+            status_,
+            channel,
+            customer_id,
+            placed_from,
+            placed_to,
+            tag,
+            min_priority,
+            q,
+            scope=caller.scope,
         ),
         cursor=cursor,
         limit=limit,
@@ -83,6 +114,7 @@ def list_orders(
 def customer_orders(
     number: str,
     uow: ReadUow,
+    caller: Caller,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Page[OrderSummaryOut]:
@@ -91,34 +123,39 @@ def customer_orders(
 
     customer = customers.get_customer(uow, number)
     found, next_cursor = queries.list_orders(
-        uow, queries.OrderFilter(customer_id=customer.id), cursor=cursor, limit=limit
+        uow,
+        queries.OrderFilter(customer_id=customer.id, scope=caller.scope),
+        cursor=cursor,
+        limit=limit,
     )
     return Page(items=[OrderSummaryOut.of(s) for s in found], next_cursor=next_cursor)
 
 
 @router.get("/orders/{number}", dependencies=[permit(P.ORDERS_VIEW)])
-def get_order(number: str, uow: ReadUow) -> OrderOut:
+def get_order(number: OrderNumber, uow: ReadUow) -> OrderOut:
     return OrderOut.of(queries.get_order(uow, number))
 
 
 @router.get("/orders/{number}/timeline", dependencies=[permit(P.ORDERS_VIEW)])
-def get_timeline(number: str, uow: ReadUow) -> list[TimelineEventOut]:
+def get_timeline(number: OrderNumber, uow: ReadUow) -> list[TimelineEventOut]:
     return [TimelineEventOut.of(e) for e in queries.timeline(uow, number)]
 
 
 @router.post("/orders/{number}/hold", dependencies=[permit(P.ORDERS_HOLD)])
-def hold(number: str, body: HoldIn, uow: WriteUow, actor: Actor) -> OrderOut:
+def hold(number: OrderNumber, body: HoldIn, uow: WriteUow, actor: Actor) -> OrderOut:
     return OrderOut.of(lifecycle.hold_order(uow, number, body.reason, actor=actor, note=body.note))
 
 
 @router.post("/orders/{number}/release", dependencies=[permit(P.ORDERS_HOLD)])
-def release(number: str, uow: WriteUow, actor: Actor, body: ReleaseIn | None = None) -> OrderOut:
+def release(
+    number: OrderNumber, uow: WriteUow, actor: Actor, body: ReleaseIn | None = None
+) -> OrderOut:
     note = body.note if body else ""
     return OrderOut.of(lifecycle.release_hold(uow, number, actor=actor, note=note))
 
 
 @router.post("/orders/{number}/cancel", dependencies=[permit(P.ORDERS_CANCEL)])
-def cancel(number: str, body: CancelIn, uow: WriteUow, actor: Actor) -> OrderOut:
+def cancel(number: OrderNumber, body: CancelIn, uow: WriteUow, actor: Actor) -> OrderOut:
     return OrderOut.of(lifecycle.cancel_order(uow, number, actor=actor, reason=body.reason))
 
 
@@ -127,12 +164,12 @@ def cancel(number: str, body: CancelIn, uow: WriteUow, actor: Actor) -> OrderOut
     status_code=status.HTTP_201_CREATED,
     dependencies=[permit(P.ORDERS_EDIT)],
 )
-def add_note(number: str, body: NoteIn, uow: WriteUow, actor: Actor) -> OrderOut:
+def add_note(number: OrderNumber, body: NoteIn, uow: WriteUow, actor: Actor) -> OrderOut:
     return OrderOut.of(lifecycle.add_note(uow, number, body.text, actor=actor))
 
 
 @router.post("/orders/{number}/cancel-lines", dependencies=[permit(P.ORDERS_CANCEL)])
-def cancel_lines(number: str, body: CancelLinesIn, uow: WriteUow, actor: Actor) -> OrderOut:
+def cancel_lines(number: OrderNumber, body: CancelLinesIn, uow: WriteUow, actor: Actor) -> OrderOut:
     """Cancel some units of some lines before they ship; their stock is released."""
     return OrderOut.of(
         changes.cancel_lines(uow, number, body.lines, actor=actor, reason=body.reason)
@@ -141,7 +178,7 @@ def cancel_lines(number: str, body: CancelLinesIn, uow: WriteUow, actor: Actor) 
 
 @router.put("/orders/{number}/shipping-address", dependencies=[permit(P.ORDERS_EDIT)])
 def change_shipping_address(
-    number: str, body: AddressChangeIn, uow: WriteUow, actor: Actor
+    number: OrderNumber, body: AddressChangeIn, uow: WriteUow, actor: Actor
 ) -> OrderOut:
     """Ship somewhere else before anything shipped; the order is sourced again."""
     return OrderOut.of(
@@ -152,7 +189,9 @@ def change_shipping_address(
 
 
 @router.post("/orders/{number}/changes", dependencies=[permit(P.ORDERS_EDIT)])
-def change_lines(number: str, body: ChangeSetIn, uow: WriteUow, actor: Actor) -> ChangeSetOut:
+def change_lines(
+    number: OrderNumber, body: ChangeSetIn, uow: WriteUow, actor: Actor
+) -> ChangeSetOut:
     """Add lines or change line quantities before anything ships, as one versioned change
     set; the answer says what the customer still owes (positive) or is owed (negative)."""
     currency = queries.get_order(uow, number).currency

@@ -24,6 +24,7 @@ from openoms.orders.model import (
 from openoms.orders.orm import order_events, order_lines, orders
 from openoms.shared.errors import ValidationFailed
 from openoms.shared.pagination import decode_cursor, encode_cursor
+from openoms.shared.scope import EVERYWHERE, Scope
 
 _o = orders.c
 
@@ -82,6 +83,7 @@ class OrderFilter:
     tag: str | None = None
     min_priority: int | None = None
     text: str | None = None  # number, email or external id
+    scope: Scope = EVERYWHERE  # only the orders of these channels / locations
 
 
 @dataclass(frozen=True)
@@ -129,8 +131,32 @@ def list_orders(
     return items, (encode_cursor({"before": rows[limit - 1].id}) if more else None)
 
 
+def in_scope(scope: Scope) -> sa.ColumnElement[bool]:
+    """The orders a caller limited to some channels and/or locations works on: those of
+    its channels, and those picked up at or reserved at its locations."""
+    either: list[sa.ColumnElement[bool]] = []
+    if scope.channels is not None:
+        either.append(_o.channel_code.in_(sorted(scope.channels)))
+    if scope.locations is not None:
+        owners = inventory.owners_at(OwnerType.ORDER_LINE, scope.locations)
+        either.append(_o.pickup_location.in_(sorted(scope.locations)))
+        either.append(sa.cast(_o.id, sa.String).in_(owners.scalar_subquery()))
+    return sa.or_(*either) if either else sa.true()
+
+
+def is_visible(uow: UnitOfWork, number: str, scope: Scope) -> bool:
+    """Whether the order exists and lies within the scope."""
+    with uow:
+        found = uow.conn.execute(
+            sa.select(_o.id).where(_o.number == number, in_scope(scope))
+        ).first()
+    return found is not None
+
+
 def _conditions(f: OrderFilter) -> list[sa.ColumnElement[bool]]:
     out: list[sa.ColumnElement[bool]] = []
+    if f.scope.is_limited:
+        out.append(in_scope(f.scope))
     if f.status:
         out.append(_o.status.in_([s.value for s in f.status]))
     if f.channel:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from openoms.identity.model import Principal
+from openoms.identity.model import PermissionDenied, Principal
 from openoms.infra.db import Database, UnitOfWork
 from openoms.web.auth import current_principal
 
@@ -39,3 +39,17 @@ WriteUow = Annotated[UnitOfWork, Depends(write_uow)]
 ReadUow = Annotated[UnitOfWork, Depends(read_uow)]
 Actor = Annotated[str, Depends(actor)]
 Caller = Annotated[Principal, Depends(principal)]
+
+
+def works_at(caller: Principal, *locations: str) -> None:
+    """Refuse a caller limited to some locations acting at none of these.
+
+    Raises: PermissionDenied.
+    """
+    if caller.scope.locations is None or any(caller.scope.sees_location(c) for c in locations):
+        return
+    raise PermissionDenied(
+        f"You work at {', '.join(sorted(caller.scope.locations))} only, "
+        f"not at {' or '.join(locations)}.",
+        locations=list(locations),
+    )

@@ -54,7 +54,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     configure("WARNING", json=True)  # as `oms serve` does; plain tracebacks in the log only
     db = Database.from_url(url, pool_size=20)
     migrate.upgrade(db.engine)
-    app = create_app(Settings(database_url=url, embedded_worker=False), db)
+    # Every test signs in from 127.0.0.1: the per-address limit is tested in-process.
+    settings = Settings(database_url=url, embedded_worker=False, login_attempts_per_ip=10_000)
+    app = create_app(settings, db)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]

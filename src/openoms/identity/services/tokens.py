@@ -15,7 +15,6 @@ from openoms.identity.model import (
     Permission,
     PermissionDenied,
     Principal,
-    Scope,
     TokenNotFound,
 )
 from openoms.identity.orm import api_tokens
@@ -24,6 +23,7 @@ from openoms.identity.services import audit
 from openoms.infra.db import UnitOfWork
 from openoms.shared import clock
 from openoms.shared.errors import FieldError, ValidationFailed
+from openoms.shared.scope import Scope
 
 _t = api_tokens.c
 PREFIX = "oms_"

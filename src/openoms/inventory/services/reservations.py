@@ -235,6 +235,20 @@ def owned_by(uow: UnitOfWork, owner_type: OwnerType, owner_ref: str) -> list[Own
     ]
 
 
+def owners_at(owner_type: OwnerType, locations: frozenset[str]) -> sa.Select[Any]:
+    """A subquery of the owners (``owner_ref``) that hold or held stock at these locations:
+    for other domains' read models (the orders a store may see)."""
+    return (
+        sa.select(_r.owner_ref)
+        .join(stock_levels, _r.stock_level_id == _sl.id)
+        .where(
+            _r.owner_type == owner_type.value,
+            _sl.location_code.in_(sorted(locations)),
+            _r.status.in_([ReservationStatus.ACTIVE.value, ReservationStatus.CONSUMED.value]),
+        )
+    )
+
+
 def owners_since(
     uow: UnitOfWork, owner_type: OwnerType, since: dict[str, datetime]
 ) -> dict[str, int]:
