@@ -12,9 +12,9 @@ $(STAMP): pyproject.toml uv.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install -q --disable-pip-version-check uv || true
 	@if $(BIN)/uv --version >/dev/null 2>&1; then \
-		UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync -q --frozen --inexact --extra dev; \
+		UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync -q --frozen --inexact --extra dev --extra e2e; \
 	else \
-		$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'; \
+		$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev,e2e]'; \
 	fi
 	@touch $(STAMP)
 

@@ -139,13 +139,20 @@ def _one_order(db: Database, rng: random.Random, skus: list[str], i: int) -> str
         LineInput(sku, rng.choice([1, 1, 1, 2, 3])) for sku in rng.sample(skus, rng.randint(1, 3))
     ]
     codes = [SpecialCode.RUSH] if i % 11 == 0 else [SpecialCode.VIP] if i % 17 == 0 else []
+    # A till sale is handed over in its store; one web order in four is click and collect.
+    pickup = None
+    if spec.kind is ChannelKind.POINT_OF_SALE:
+        pickup = spec.locations[0]
+    elif spec.code == "WEB-EU" and i % 4 == 0:
+        pickup = "ST-AMS"
     data = OrderInput(
         channel=spec.code,
         email=email,
         currency=currency,
         lines=lines,
         billing_address=address,
-        shipping_address=address,
+        shipping_address=None if pickup else address,
+        pickup_location=pickup,
         external_id=f"DEMO-{i:04d}",
         customer_name=name,
         special_codes=codes,

@@ -125,29 +125,13 @@ def _existing(uow: UnitOfWork, data: OrderInput) -> Order | None:
 
 def _place(uow: UnitOfWork, data: OrderInput, actor: str) -> Order:
     with uow:
-        channel = channels.active_channel(uow, data.channel)
-        if not channel.sells_in(data.currency):
-            raise CurrencyNotSold(
-                f"Channel {channel.code} sells in {', '.join(channel.spec.currencies)}, "
-                f"not {data.currency}.",
-                currency=data.currency,
-            )
-        priced = _priced_lines(uow, data)
+        channel, priced, rate, totals = _price(uow, data)
         customer_id = customers.match_or_create(
             uow,
             data.email,
             name=data.customer_name or data.billing_address.name,
             locale=data.locale,
             marketing_consent=data.marketing_consent,
-        )
-        destination = data.shipping_address or data.billing_address
-        rate = accounting.tax_rate_for(uow, destination.country, destination.region)
-        totals = pricing.compute(
-            [pricing.PriceLine(price, ln.quantity, ln.discount) for ln, price, _ in priced],
-            order_discount=data.discount,
-            shipping=data.shipping_amount,
-            tax_rate=rate,
-            prices_include_tax=channel.spec.prices_include_tax,
         )
         wanted = [allocation.Wanted(i + 1, ln.sku, ln.quantity) for i, ln in enumerate(data.lines)]
         expected, planned = _plan(uow, channel, data, wanted)
@@ -171,6 +155,54 @@ def _place(uow: UnitOfWork, data: OrderInput, actor: str) -> Order:
         order = writer.created(uow, written, new, number.assign(orders, written.order_id), taken)
         uow.commit()
     return order
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What an order would cost, priced exactly as placing it would."""
+
+    lines: list[tuple[LineInput, int, catalog.PricedSku]]
+    totals: pricing.Totals
+    tax_rate: Decimal
+    prices_include_tax: bool
+
+
+def quote_order(uow: UnitOfWork, data: OrderInput) -> Quote:
+    """Price an order without placing it or reserving anything: for a form that shows the
+    totals as they are typed.
+
+    Raises: ChannelNotFound, ChannelInactive, CurrencyNotSold, SkuNotFound, InactiveSku,
+    ValidationFailed.
+    """
+    with uow:
+        channel, priced, rate, totals = _price(uow, data)
+    return Quote(priced, totals, rate, channel.spec.prices_include_tax)
+
+
+PricedLines = list[tuple[LineInput, int, catalog.PricedSku]]
+
+
+def _price(
+    uow: UnitOfWork, data: OrderInput
+) -> tuple[Channel, PricedLines, Decimal, pricing.Totals]:
+    channel = channels.active_channel(uow, data.channel)
+    if not channel.sells_in(data.currency):
+        raise CurrencyNotSold(
+            f"Channel {channel.code} sells in {', '.join(channel.spec.currencies)}, "
+            f"not {data.currency}.",
+            currency=data.currency,
+        )
+    priced = _priced_lines(uow, data)
+    destination = data.shipping_address or data.billing_address
+    rate = accounting.tax_rate_for(uow, destination.country, destination.region)
+    totals = pricing.compute(
+        [pricing.PriceLine(price, ln.quantity, ln.discount) for ln, price, _ in priced],
+        order_discount=data.discount,
+        shipping=data.shipping_amount,
+        tax_rate=rate,
+        prices_include_tax=channel.spec.prices_include_tax,
+    )
+    return channel, priced, rate, totals
 
 
 def _plan(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from fastapi import APIRouter, FastAPI
+from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 
 from openoms import __version__
@@ -15,6 +16,7 @@ from openoms.accounting.http import router as accounting_router
 from openoms.carts.http import router as carts_router
 from openoms.catalog.http import router as catalog_router
 from openoms.channels.http import router as channels_router
+from openoms.console import app as console
 from openoms.customers.http import router as customers_router
 from openoms.identity.http import router as identity_router
 from openoms.infra.db import Database
@@ -38,6 +40,11 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
+@system.get("/", dependencies=[public()], include_in_schema=False)
+def home() -> RedirectResponse:
+    return RedirectResponse("/console", status_code=303)
+
+
 @system.get("/api/v1/ping", dependencies=[public()])
 def ping() -> dict[str, str]:
     """An endpoint that does nothing: the baseline of the HTTP benchmarks."""
@@ -57,6 +64,7 @@ ROUTERS: tuple[tuple[APIRouter, str], ...] = (
     (accounting_router, API_PREFIX),
     (webhooks_router, API_PREFIX),
     (identity_router, API_PREFIX),
+    *((router, console.PREFIX) for router in console.ROUTERS),
 )
 
 
@@ -111,4 +119,5 @@ def create_app(settings: Settings, db: Database, *, embedded_worker: bool = Fals
     app.add_middleware(AuditMiddleware)
     for router, prefix in ROUTERS:
         app.include_router(router, prefix=prefix)
+    console.install(app)
     return app

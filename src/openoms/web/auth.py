@@ -74,27 +74,34 @@ class Permit:
         if request.method not in SAFE_METHODS and request.state.via_cookie:
             sent = request.headers.get(CSRF_HEADER) or getattr(request.state, "form_csrf", "")
             if not sent or sent != principal.csrf:
-                _refuse(request, principal, "csrf")
+                refuse(request, principal, "csrf")
                 raise PermissionDenied(
                     "The CSRF token is missing or wrong; reload the page and try again.",
                     reason="csrf",
                 )
         if self.permission is not None and not principal.can(self.permission):
-            _refuse(request, principal, self.permission.value)
+            refuse(request, principal, self.permission.value)
             raise PermissionDenied(
                 f"Your role may not do this (it needs the '{self.permission.value}' permission).",
                 permission=self.permission.value,
             )
-        record = current_commit_record.get()
-        if isinstance(record, audit.RequestAudit):
-            record.actor = principal.actor
-            record.action = f"{request.method} {request.url.path}"
-            params = request.path_params
-            record.target = ",".join(f"{k}={v}" for k, v in params.items()) or None
+        record_actor(request, principal)
         return principal
 
 
-def _refuse(request: Request, principal: Principal, what: str) -> None:
+def record_actor(request: Request, principal: Principal) -> None:
+    """Name the principal in the request's audit entry (written if the request changes
+    something)."""
+    record = current_commit_record.get()
+    if isinstance(record, audit.RequestAudit):
+        record.actor = principal.actor
+        record.action = f"{request.method} {request.url.path}"
+        params = request.path_params
+        record.target = ",".join(f"{k}={v}" for k, v in params.items()) or None
+
+
+def refuse(request: Request, principal: Principal, what: str) -> None:
+    """Log a refused request in the audit log, apart from the request's own transaction."""
     db: Database = request.app.state.db
     with db.aside() as uow:
         audit.record(

@@ -25,6 +25,7 @@ class SessionClaims:
 
 class SessionCodec:
     def __init__(self, secret: str, max_age_seconds: int) -> None:
+        self.secret = secret
         self._serializer = URLSafeTimedSerializer(secret, salt="openoms.session")
         self.max_age_seconds = max_age_seconds
 

@@ -277,3 +277,12 @@ def principal_of(user: User, csrf: str = "") -> Principal:
         role=user.role,
         csrf=csrf,
     )
+
+
+def set_preference(uow: UnitOfWork, user_id: int, key: str, value: object) -> None:
+    """Keep one of the user's console preferences (saved views, …). Raises: UserNotFound."""
+    with uow:
+        user = _load(uow, user_id)
+        preferences = {**user.preferences, key: value}
+        uow.conn.execute(users.update().where(_u.id == user_id).values(preferences=preferences))
+        uow.commit()

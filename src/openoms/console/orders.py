@@ -1,0 +1,255 @@
+"""Orders in the console: the list with filters, search and saved views; an order with its
+lines, allocations and why, timeline, and the actions the user's role allows."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import Response
+
+from openoms.console.pages import field_errors, page, redirect, render, user_of
+from openoms.customers.model import PostalAddress
+from openoms.identity.model import Permission as P
+from openoms.identity.services import users
+from openoms.orders import changes, lifecycle, queries
+from openoms.orders.model import HoldReason, OrderNotFound, OrderStatus
+from openoms.shared.errors import OmsError, ValidationFailed
+
+router = APIRouter()
+PAGE_SIZE = 50
+
+
+@router.get("/orders", dependencies=[page(P.ORDERS_VIEW)])
+def order_list(
+    request: Request,
+    status: Annotated[str, Query(max_length=20)] = "",
+    channel: Annotated[str, Query(max_length=64)] = "",
+    q: Annotated[str, Query(max_length=254)] = "",
+    placed_from: Annotated[str, Query(max_length=10)] = "",
+    placed_to: Annotated[str, Query(max_length=10)] = "",
+    cursor: Annotated[str, Query(max_length=500)] = "",
+) -> Response:
+    me = user_of(request)
+    db = request.app.state.db
+    errors: dict[str, str] = {}
+    statuses = None
+    if status:
+        try:
+            statuses = [OrderStatus(status)]
+        except ValueError:
+            errors["status"] = f"unknown status {status!r}"
+    tz = ZoneInfo(me.time_zone)
+    start = _day(placed_from, tz, "placed_from", errors)
+    end = _day(placed_to, tz, "placed_to", errors)
+    found: list[queries.OrderSummary] = []
+    next_cursor = None
+    if not errors:
+        try:
+            found, next_cursor = queries.list_orders(
+                db.reader(),
+                queries.OrderFilter(
+                    status=statuses,
+                    channel=channel or None,
+                    placed_from=start,
+                    placed_to=end + timedelta(days=1) if end else None,
+                    text=q or None,
+                    scope=me.scope,
+                ),
+                cursor=cursor or None,
+                limit=PAGE_SIZE,
+            )
+        except ValidationFailed as e:
+            errors.update(field_errors(e.errors))
+    views = _saved_views(request, me.id) if me.kind == "user" else {}
+    return render(
+        request,
+        "console/orders/list.html",
+        {
+            "orders": found,
+            "next_cursor": next_cursor,
+            "filters": {
+                "status": status,
+                "channel": channel,
+                "q": q,
+                "placed_from": placed_from,
+                "placed_to": placed_to,
+            },
+            "statuses": list(OrderStatus),
+            "errors": errors,
+            "views": views,
+        },
+        status=422 if errors else 200,
+    )
+
+
+@router.post("/orders/views", dependencies=[page(P.ORDERS_VIEW)])
+def save_view(
+    request: Request,
+    name: Annotated[str, Form(max_length=60)] = "",
+    query: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    """Keep the list's current filters under a name, for this user."""
+    me = user_of(request)
+    if not name.strip():
+        return redirect(request, "/console/orders" + query, "Give the view a name.", "error")
+    views = _saved_views(request, me.id)
+    views[name.strip()] = query if query.startswith("?") else ""
+    users.set_preference(request.app.state.db.uow(), me.id, "order_views", views)
+    return redirect(request, "/console/orders" + query, f"View “{name.strip()}” saved.")
+
+
+@router.get("/orders/{number}", dependencies=[page(P.ORDERS_VIEW)])
+def order_detail(request: Request, number: str) -> Response:
+    me = user_of(request)
+    db = request.app.state.db
+    if me.scope.is_limited and not queries.is_visible(db.reader(), number, me.scope):
+        raise OrderNotFound(f"No order {number}.", number=number)
+    order = queries.get_order(db.reader(), number)
+    events = queries.timeline(db.reader(), number)
+    return render(
+        request,
+        "console/orders/detail.html",
+        {
+            "order": order,
+            "events": list(reversed(events)),
+            "hold_reasons": list(HoldReason),
+            "errors": {},
+        },
+    )
+
+
+def _act(request: Request, number: str, action: str, do: object) -> Response:
+    """Run an order action; back to the order with what happened, or why not."""
+    me = user_of(request)
+    db = request.app.state.db
+    if me.scope.is_limited and not queries.is_visible(db.reader(), number, me.scope):
+        raise OrderNotFound(f"No order {number}.", number=number)
+    target = f"/console/orders/{number}"
+    try:
+        assert callable(do)
+        do()
+    except ValidationFailed as e:
+        detail = "; ".join(f"{err.message}" for err in e.errors) or e.detail
+        return redirect(request, target, f"{action} not done: {detail}", "error")
+    except OmsError as e:
+        return redirect(request, target, f"{action} not done: {e.detail}", "error")
+    return redirect(request, target, f"{action}: done.")
+
+
+@router.post("/orders/{number}/hold", dependencies=[page(P.ORDERS_HOLD)])
+def hold(
+    request: Request,
+    number: str,
+    reason: Annotated[str, Form(max_length=20)] = "manual",
+    note: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    me = user_of(request)
+    db = request.app.state.db
+    try:
+        why = HoldReason(reason)
+    except ValueError:
+        return redirect(
+            request, f"/console/orders/{number}", f"Unknown hold reason {reason!r}.", "error"
+        )
+    return _act(
+        request,
+        number,
+        "Put on hold",
+        lambda: lifecycle.hold_order(db.uow(), number, why, actor=me.actor, note=note),
+    )
+
+
+@router.post("/orders/{number}/release", dependencies=[page(P.ORDERS_HOLD)])
+def release(
+    request: Request, number: str, note: Annotated[str, Form(max_length=500)] = ""
+) -> Response:
+    me = user_of(request)
+    db = request.app.state.db
+    return _act(
+        request,
+        number,
+        "Released",
+        lambda: lifecycle.release_hold(db.uow(), number, actor=me.actor, note=note),
+    )
+
+
+@router.post("/orders/{number}/cancel", dependencies=[page(P.ORDERS_CANCEL)])
+def cancel(
+    request: Request, number: str, reason: Annotated[str, Form(max_length=500)] = ""
+) -> Response:
+    me = user_of(request)
+    db = request.app.state.db
+    return _act(
+        request,
+        number,
+        "Cancelled",
+        lambda: lifecycle.cancel_order(db.uow(), number, actor=me.actor, reason=reason),
+    )
+
+
+@router.post("/orders/{number}/notes", dependencies=[page(P.ORDERS_EDIT)])
+def add_note(
+    request: Request, number: str, text: Annotated[str, Form(max_length=2000)] = ""
+) -> Response:
+    me = user_of(request)
+    db = request.app.state.db
+    return _act(
+        request,
+        number,
+        "Note added",
+        lambda: lifecycle.add_note(db.uow(), number, text, actor=me.actor),
+    )
+
+
+@router.post("/orders/{number}/address", dependencies=[page(P.ORDERS_EDIT)])
+def change_address(
+    request: Request,
+    number: str,
+    name: Annotated[str, Form(max_length=200)] = "",
+    line1: Annotated[str, Form(max_length=200)] = "",
+    line2: Annotated[str, Form(max_length=200)] = "",
+    postal_code: Annotated[str, Form(max_length=20)] = "",
+    city: Annotated[str, Form(max_length=120)] = "",
+    region: Annotated[str, Form(max_length=120)] = "",
+    country: Annotated[str, Form(max_length=2)] = "",
+    phone: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """Ship somewhere else; the order is sourced again for the new address."""
+    me = user_of(request)
+    db = request.app.state.db
+    address = PostalAddress(
+        name=name,
+        line1=line1,
+        line2=line2,
+        postal_code=postal_code,
+        city=city,
+        region=region,
+        country=country.upper(),
+        phone=phone,
+    )
+    return _act(
+        request,
+        number,
+        "Address changed",
+        lambda: changes.change_shipping_address(db.uow(), number, address, actor=me.actor),
+    )
+
+
+def _day(text: str, tz: ZoneInfo, field: str, errors: dict[str, str]) -> datetime | None:
+    if not text:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        errors[field] = "use a date like 2026-03-01"
+        return None
+    return datetime.combine(day, time.min, tz)
+
+
+def _saved_views(request: Request, user_id: int) -> dict[str, str]:
+    user = users.get_user(request.app.state.db.reader(), user_id)
+    views = user.preferences.get("order_views", {})
+    return {str(k): str(v) for k, v in views.items()} if isinstance(views, dict) else {}
