@@ -8,7 +8,7 @@ PYTEST_WORKERS ?= 2
 
 .PHONY: run test lint fmt typecheck migrate bench clean unit integration e2e
 
-$(STAMP): pyproject.toml uv.lock
+$(STAMP): pyproject.toml uv.lock Makefile
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install -q --disable-pip-version-check uv || true
 	@if $(BIN)/uv --version >/dev/null 2>&1; then \
@@ -24,11 +24,11 @@ run: $(STAMP)  ## migrate, seed demo data on first run, serve on http://$${OMS_H
 migrate: $(STAMP)
 	@$(BIN)/oms db upgrade
 
-test: $(STAMP) lint  ## everything: lint, types, unit, integration (SQLite + PostgreSQL), e2e
+test: $(STAMP) lint  ## everything: lint, types, unit, integration (SQLite + PostgreSQL), e2e (API, browser)
 	@$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -p no:cacheprovider -v \
 		tests/unit tests/integration tests/fuzz
 	@# one process: the API surface test checks the traffic of the whole e2e session
-	@$(BIN)/pytest -p no:cacheprovider tests/e2e
+	@$(BIN)/pytest -p no:cacheprovider -rs -v tests/e2e
 
 unit: $(STAMP)
 	@$(BIN)/pytest tests/unit

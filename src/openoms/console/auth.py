@@ -14,7 +14,7 @@ from openoms.shared.errors import OmsError, ValidationFailed
 from openoms.web.auth import origin_of
 from openoms.web.sessions import SESSION_COOKIE
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages, not API
 
 
 def _safe_next(target: str) -> str:

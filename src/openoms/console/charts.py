@@ -3,6 +3,7 @@ PDF report later)."""
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from reportlab.graphics import renderSVG
@@ -13,6 +14,7 @@ from reportlab.lib import colors
 BRAND = colors.HexColor("#1f5fbf")
 INK = colors.HexColor("#1d2433")
 GRID = colors.HexColor("#dfe3ea")
+_ids = itertools.count(1)
 
 
 def column_chart(
@@ -45,11 +47,11 @@ def column_chart(
 def bar_chart(labels: list[str], values: list[float], *, title: str, width: int = 560) -> str:
     """Horizontal bars (e.g. open orders by status) as an inline SVG element."""
     rows = max(1, len(labels))
-    height = 40 + rows * 26
+    height = 56 + rows * 26
     drawing = Drawing(width, height)
     chart = HorizontalBarChart()
-    chart.x, chart.y = 130, 10
-    chart.width, chart.height = width - 150, height - 34
+    chart.x, chart.y = 130, 24
+    chart.width, chart.height = width - 150, height - 48
     chart.data = [list(reversed(values)) or [0]]
     chart.categoryAxis.categoryNames = list(reversed(labels)) or [""]
     chart.categoryAxis.labels.fontSize = 9
@@ -82,6 +84,10 @@ def _svg(drawing: Drawing, title: str) -> str:
     start = text.index("<svg")
     svg = text[start:]
     svg = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r"<svg\1", svg, count=1)
+    # renderSVG names its clip path "clip": unique per chart, or several on one page clip
+    # each other's drawings to the first one's size.
+    clip = f"clip-{next(_ids)}"
+    svg = svg.replace('id="clip"', f'id="{clip}"').replace("url(#clip)", f"url(#{clip})")
     svg = svg.replace("<title>...</title>", f"<title>{_escape(title)}</title>", 1)
     svg = svg.replace("<desc>...</desc>", "", 1)
     return svg.replace("<svg", f'<svg role="img" aria-label="{_escape(title)}"', 1)

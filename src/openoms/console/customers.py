@@ -14,7 +14,7 @@ from openoms.identity.model import Permission as P
 from openoms.orders import queries, stats
 from openoms.shared.errors import OmsError
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages, not API
 
 
 @router.get("/customers", dependencies=[page(P.CUSTOMERS_VIEW)])

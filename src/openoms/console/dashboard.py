@@ -12,7 +12,7 @@ from openoms.identity.model import Permission as P
 from openoms.inventory import queries as stock
 from openoms.orders import stats
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages, not API
 
 
 @router.get("", dependencies=[page(P.ORDERS_VIEW)])

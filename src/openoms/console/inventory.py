@@ -17,7 +17,7 @@ from openoms.inventory.services import stock, transfers
 from openoms.locations import services as locations
 from openoms.shared.errors import OmsError, ValidationFailed
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages, not API
 
 
 @router.get("/inventory", dependencies=[page(P.INVENTORY_VIEW)])

@@ -30,7 +30,7 @@ from openoms.orders.model import SpecialCode
 from openoms.shared.errors import FieldError, OmsError, ValidationFailed
 from openoms.shared.money import Money
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages, not API
 ROWS = 5
 ADDRESS_FIELDS = (
     "name",

@@ -18,7 +18,7 @@ from openoms.orders import changes, lifecycle, queries
 from openoms.orders.model import HoldReason, OrderNotFound, OrderStatus
 from openoms.shared.errors import OmsError, ValidationFailed
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages, not API
 PAGE_SIZE = 50
 
 

@@ -13,7 +13,7 @@ from openoms.identity.model import Permission as P
 from openoms.identity.services import tokens, users
 from openoms.shared.errors import OmsError, ValidationFailed
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages, not API
 
 
 @router.get("/settings", dependencies=[any_user()])

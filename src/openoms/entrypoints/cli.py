@@ -122,20 +122,21 @@ def demo(
 
 
 def _print_demo_logins(token: str) -> None:
-
     from openoms.entrypoints.demo_users import DEMO_PASSWORD, LOGINS
     from openoms.identity.model import ROLE_TITLES
 
     settings = get_settings()
-    table = Table(title=f"Demo logins for http://{settings.host}:{settings.port}/console")
-    for column in ("email", "password", "role", "limited to"):
-        table.add_column(column)
+    console.print(
+        f"\n[bold]Demo logins[/] for http://{settings.host}:{settings.port}/console "
+        f"(password [bold]{DEMO_PASSWORD}[/] for all):"
+    )
     for login in LOGINS:
-        table.add_row(login.email, DEMO_PASSWORD, ROLE_TITLES[login.role], login.limited_to)
-    console.print(table)
+        limited = f", limited to {login.limited_to}" if login.limited_to else ""
+        console.print(f"  {login.email:<34} {ROLE_TITLES[login.role]}{limited}", soft_wrap=True)
     console.print(
         f"API token (every permission; shown once, keep it): [bold]{token}[/]\n"
-        "  use it as 'Authorization: Bearer <token>' or with Authorize in /docs"
+        "  use it as 'Authorization: Bearer <token>' or with Authorize in /docs\n",
+        soft_wrap=True,
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from datetime import timedelta
 
 from openoms.accounting import services as accounting
 from openoms.channels import services as channels
@@ -17,6 +18,7 @@ from openoms.infra.db import Database
 from openoms.orders import lifecycle
 from openoms.orders.model import HoldReason, OrderNotSourceable, SpecialCode
 from openoms.orders.placement import LineInput, OrderInput, place_order
+from openoms.shared import clock
 from openoms.sourcing.policy import SourcingPolicy
 
 CHANNELS = [
@@ -110,11 +112,15 @@ def load_commerce(
     for currency, rate in FX:
         accounting.set_fx_rate(db.uow(), currency, rate)
     placed = 0
+    start = clock.now() - timedelta(days=13)
     for i in range(80):
-        number = _one_order(db, rng, skus, i)
-        if number:
-            placed += 1
-            _afterwards(db, rng, number)
+        # spread over the last two weeks, busier towards today, in shop hours
+        when = start + timedelta(days=int(13 * (i / 79) ** 0.7), hours=8 + (i * 7) % 12)
+        with clock.frozen(min(when, clock.now())):
+            number = _one_order(db, rng, skus, i)
+            if number:
+                placed += 1
+                _afterwards(db, rng, number)
         progress(1)
     return placed
 

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import RedirectResponse
@@ -49,6 +50,28 @@ def home() -> RedirectResponse:
 def ping() -> dict[str, str]:
     """An endpoint that does nothing: the baseline of the HTTP benchmarks."""
     return {"pong": "ok"}
+
+
+def _declare_bearer_tokens(app: FastAPI) -> None:
+    """Tell the OpenAPI document (and /docs' Authorize button) that the API takes bearer
+    tokens; the check itself is each route's ``permit``."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "bearerToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An API token (oms_…) from Settings → API tokens",
+                }
+            }
+            schema["security"] = [{"bearerToken": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 API_PREFIX = "/api/v1"
@@ -120,4 +143,5 @@ def create_app(settings: Settings, db: Database, *, embedded_worker: bool = Fals
     for router, prefix in ROUTERS:
         app.include_router(router, prefix=prefix)
     console.install(app)
+    _declare_bearer_tokens(app)
     return app
