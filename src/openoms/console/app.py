@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from openoms.console import (
     auth,
+    configuration,
     customers,
     dashboard,
     inventory,
@@ -31,6 +32,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     inventory.router,
     customers.router,
     settings.router,
+    configuration.router,
 )
 
 

@@ -170,6 +170,11 @@ def test_the_dashboard_renders_its_charts(size: str, desktop: Page, phone: Page)
 PAGES = [
     ("orders", "/console/orders"),
     ("customers", "/console/customers"),
+    ("settings", "/console/settings"),
+    ("settings-locations", "/console/settings/locations"),
+    ("settings-channels", "/console/settings/channels"),
+    ("settings-rates", "/console/settings/rates"),
+    ("settings-webhooks", "/console/settings/webhooks"),
     ("settings-users", "/console/settings/users"),
     ("settings-tokens", "/console/settings/tokens"),
     ("password", "/console/password"),
@@ -197,3 +202,25 @@ def test_every_page_renders_at_desktop_and_phone_size(
     shot(page, "customer")
     page.goto("/console/login")  # signed in already: the sign-in page still renders
     shot(page, "login")
+
+
+def test_an_admin_sets_a_tax_rate_and_a_location_capacity(desktop: Page) -> None:
+    page = desktop
+    sign_in(page, "admin")
+    # when
+    page.goto("/console/settings/rates")
+    page.get_by_label("Country").fill("BE")
+    page.get_by_label("Rate (0.21 = 21 %)").fill("0.21")
+    page.get_by_label("Name", exact=True).fill("BTW")
+    page.get_by_role("button", name="Set tax rate").click()
+    # then
+    expect(page.locator(".flash.success")).to_contain_text("Tax rate for BE set")
+    expect(page.get_by_role("region", name="Tax rates")).to_contain_text("BTW")
+    # when
+    page.goto("/console/settings/locations")
+    page.locator("summary", has_text="Edit ST-BER").click()
+    page.locator("#cap-ST-BER").fill("40")
+    page.get_by_role("button", name="Save ST-BER").click()
+    # then
+    expect(page.locator(".flash.success")).to_contain_text("Location ST-BER saved")
+    expect(page.locator("tr", has_text="ST-BER")).to_contain_text("40")
