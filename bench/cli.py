@@ -1,4 +1,4 @@
-"""``python -m bench [reservations|orders] [options]``: the benchmarks, on SQLite and PostgreSQL.
+"""``python -m bench [reservations|orders|console] [options]``: the benchmarks.
 
 Without a name both run, the reservation benchmark first (the options then are its own);
 ``python -m bench orders --help`` and ``python -m bench reservations --help`` list each one's.
@@ -31,6 +31,10 @@ def main(argv: list[str] | None = None) -> int:
         return orders_main(args[1:])
     if args and args[0] == "reservations":
         return reservations_main(args[1:])
+    if args and args[0] == "console":
+        from bench.console import main as console_main
+
+        return console_main(args[1:])
     status = reservations_main(args)
     return orders_main([]) or status
 
