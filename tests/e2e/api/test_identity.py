@@ -389,3 +389,41 @@ def test_the_audit_log_records_who_changed_what_from_where(
     assert api.get("/audit", params={"cursor": page.json()["next_cursor"]}).status_code == 200
     assert api.get("/audit", params={"limit": 0}).status_code == 422
     assert api.get("/audit", params={"cursor": "nonsense"}).status_code == 422
+
+
+def test_a_session_cookie_carries_its_own_user_only(server: RunningServer, api: ApiClient) -> None:
+    """One user's cookie shows that user's data; a cookie edited to name someone else is
+    nobody, on the API and in the console."""
+    # given two users signed in
+    first, second = make_user(server.db, Role.SALES), make_user(server.db, Role.SALES)
+    one, two = api.other(), api.other()
+    one.sign_in(first.email, TEST_PASSWORD)
+    two.sign_in(second.email, TEST_PASSWORD)
+    csrf = one.http.headers["X-CSRF-Token"]
+    saved = one.http.post(
+        one.base_url + "/console/orders/views",
+        data={"csrf_token": csrf, "name": "Mine only", "query": "?status=on_hold"},
+    )
+    assert saved.status_code == 303
+    # when
+    mine = one.get("/me").json()["name"]
+    theirs = two.get("/me").json()["name"]
+    their_list = two.http.get(two.base_url + "/console/orders").text
+    my_list = one.http.get(one.base_url + "/console/orders").text
+    # then
+    assert (mine, theirs) == (first.email, second.email)
+    assert "Mine only" in my_list
+    assert "Mine only" not in their_list
+    # when the cookie is edited to name the second user
+    cookie = one.http.cookies["oms_session"]
+    payload, _, rest = cookie.partition(".")
+    forged = cookie.replace(
+        payload, payload[:-2] + ("A" if payload[-2] != "A" else "B") + payload[-1]
+    )
+    thief = api.other()
+    thief.http.cookies.set("oms_session", forged)
+    # then
+    assert thief.get("/me").status_code == 401
+    assert thief.http.get(thief.base_url + "/console").status_code == 303
+    for client in (one, two, thief):
+        client.close()

@@ -167,6 +167,13 @@ def test_the_dashboard_renders_its_charts(size: str, desktop: Page, phone: Page)
     shot(page, "dashboard")
 
 
+# Form fields a screen reader could not name: no <label for>, no wrapping label, no aria-label.
+UNLABELLED = """
+[...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+  .filter(el => !el.labels.length && !el.getAttribute('aria-label'))
+  .map(el => el.outerHTML.slice(0, 80))
+"""
+
 PAGES = [
     ("orders", "/console/orders"),
     ("customers", "/console/customers"),
@@ -193,6 +200,7 @@ def test_every_page_renders_at_desktop_and_phone_size(
     for name, path in pages:
         page.goto(path)
         expect(page.locator("main h1")).to_be_visible()
+        assert page.evaluate(UNLABELLED) == [], f"{path} has form fields without a label"
         wide = page.evaluate("document.documentElement.scrollWidth")
         assert wide <= page.viewport_size["width"] + 1, f"{path} scrolls sideways at {size}"  # type: ignore[index]
         shot(page, name)
