@@ -204,6 +204,18 @@ def add_note(
     )
 
 
+@router.post("/orders/{number}/resource", dependencies=[page(P.ORDERS_EDIT)])
+def resource(request: Request, number: str) -> Response:
+    me = user_of(request)
+    db = request.app.state.db
+    return _act(
+        request,
+        number,
+        "Sourced again",
+        lambda: changes.resource_order(db.uow(), number, actor=me.actor),
+    )
+
+
 @router.post("/orders/{number}/address", dependencies=[page(P.ORDERS_EDIT)])
 def change_address(
     request: Request,

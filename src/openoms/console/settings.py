@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
 from openoms.console.pages import any_user, field_errors, page, redirect, render, user_of
 from openoms.identity.model import ROLE_PERMISSIONS, ROLE_TITLES, Permission, Role
 from openoms.identity.model import Permission as P
-from openoms.identity.services import tokens, users
+from openoms.identity.services import audit, tokens, users
 from openoms.shared.errors import OmsError, ValidationFailed
 
 router = APIRouter(include_in_schema=False)  # pages, not API
@@ -157,3 +157,33 @@ def revoke(request: Request, token_id: int) -> Response:
 def _codes(text: str) -> list[str] | None:
     codes = [c.strip() for c in text.replace(";", ",").split(",") if c.strip()]
     return codes or None
+
+
+@router.get("/settings/audit", dependencies=[page(P.AUDIT_VIEW)])
+def audit_log(
+    request: Request,
+    actor: Annotated[str, Query(max_length=120)] = "",
+    action: Annotated[str, Query(max_length=200)] = "",
+    cursor: Annotated[str, Query(max_length=500)] = "",
+) -> Response:
+    """Who did what, when, from where; newest first."""
+    error = ""
+    found = audit.AuditPage([], None)
+    try:
+        found = audit.list_audit(
+            request.app.state.db.reader(),
+            audit.AuditFilter(actor or None, action or None, cursor=cursor or None, limit=100),
+        )
+    except ValidationFailed as e:
+        error = "; ".join(x.message for x in e.errors)
+    return render(
+        request,
+        "console/settings/audit.html",
+        {
+            "entries": found.items,
+            "next_cursor": found.next_cursor,
+            "actor": actor,
+            "action": action,
+            "error": error,
+        },
+    )

@@ -122,30 +122,7 @@ def change_shipping_address(
                 f"Order {number} is collected in store; it has no shipping address.",
                 current=order.status.value,
             )
-        inventory.release_owner_in_transaction(uow, *allocation.stock_owner(order.id), actor=actor)
-        channel = channels.get_in_transaction(uow, order.channel)
-        wanted = [
-            allocation.Wanted(ln.line_no, ln.sku, ln.quantity_open)
-            for ln in order.lines
-            if ln.quantity_open
-        ]
-        taken = allocation.source_and_reserve(
-            uow,
-            channel,
-            wanted,
-            allocation.Destination(address, None),
-            owner=allocation.stock_owner(order.id),
-            actor=actor,
-        )
-        for w in wanted:
-            uow.conn.execute(
-                order_lines.update()
-                .where(_l.order_id == order.id, _l.line_no == w.line)
-                .values(
-                    quantity_allocated=taken.allocated(w.line),
-                    quantity_backordered=taken.backordered.get(w.line, 0),
-                )
-            )
+        taken = _source_again(uow, order, allocation.Destination(address, None), actor)
         uow.conn.execute(
             orders.update()
             .where(orders.c.id == order.id)
@@ -165,6 +142,68 @@ def change_shipping_address(
         found = load_order(uow, order.id)
         uow.commit()
     return found
+
+
+def resource_order(uow: UnitOfWork, number: str, *, actor: str) -> Order:
+    """Source the order's open units again from today's stock, as if it arrived now: its
+    reservations are given back and the channel's policy chooses again (stock may have
+    arrived nearer, or a location filled up). Backordered units are sourced too.
+
+    Raises: OrderNotFound, IllegalOrderTransition, OrderNotSourceable.
+    """
+    with uow:
+        order = changeable_order(uow, number)
+        address = PostalAddress(**(order.shipping_address or order.billing_address))
+        before = sorted((a.location, a.sku, a.quantity) for a in order.allocations)
+        taken = _source_again(
+            uow, order, allocation.Destination(address, order.pickup_location), actor
+        )
+        uow.conn.execute(
+            orders.update().where(orders.c.id == order.id).values(sourcing=taken.explanation)
+        )
+        after = sorted((a.location, a.sku, a.quantity) for a in taken.allocations)
+        write_event(
+            uow,
+            order.id,
+            actor,
+            "re_sourced",
+            None,
+            None,
+            ("Sourced again: the same locations. " if before == after else "Sourced again. ")
+            + " ".join(taken.explanation),
+            {"locations": taken.locations},
+        )
+        settle_status(uow, order, actor, "sourced again")
+        found = load_order(uow, order.id)
+        uow.commit()
+    return found
+
+
+def _source_again(
+    uow: UnitOfWork, order: Order, destination: allocation.Destination, actor: str
+) -> allocation.Allocated:
+    """Give back the order's reservations and source its open units for ``destination``."""
+    owner = allocation.stock_owner(order.id)
+    inventory.release_owner_in_transaction(uow, *owner, actor=actor)
+    channel = channels.get_in_transaction(uow, order.channel)
+    wanted = [
+        allocation.Wanted(ln.line_no, ln.sku, ln.quantity_open)
+        for ln in order.lines
+        if ln.quantity_open
+    ]
+    taken = allocation.source_and_reserve(
+        uow, channel, wanted, destination, owner=owner, actor=actor
+    )
+    for w in wanted:
+        uow.conn.execute(
+            order_lines.update()
+            .where(_l.order_id == order.id, _l.line_no == w.line)
+            .values(
+                quantity_allocated=taken.allocated(w.line),
+                quantity_backordered=taken.backordered.get(w.line, 0),
+            )
+        )
+    return taken
 
 
 def changeable_order(uow: UnitOfWork, number: str) -> Order:

@@ -188,6 +188,13 @@ def change_shipping_address(
     )
 
 
+@router.post("/orders/{number}/resource", dependencies=[permit(P.ORDERS_EDIT)])
+def resource(number: OrderNumber, uow: WriteUow, actor: Actor) -> OrderOut:
+    """Source the order's open units again from today's stock (the channel's policy chooses
+    again); backordered units are sourced too."""
+    return OrderOut.of(changes.resource_order(uow, number, actor=actor))
+
+
 @router.post("/orders/{number}/changes", dependencies=[permit(P.ORDERS_EDIT)])
 def change_lines(
     number: OrderNumber, body: ChangeSetIn, uow: WriteUow, actor: Actor

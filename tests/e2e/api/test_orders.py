@@ -346,3 +346,30 @@ def test_a_change_set_answers_with_the_balance(api: ApiClient, warehouse: str) -
     api.post(f"/orders/{number}/cancel", {"reason": "done"})
     late = api.post(f"/orders/{number}/changes", {"changes": [{"line": 1, "quantity": 1}]})
     assert late.status_code == 409
+
+
+@pytest.mark.covers("POST /orders/{number}/resource")
+def test_an_order_is_sourced_again_when_stock_arrives_nearer(api: ApiClient) -> None:
+    # given an order that could only come from far away (Reno), and backordered units
+    far = api.create_location(latitude=39.53, longitude=-119.81, timezone="America/Los_Angeles")
+    near = api.create_location()  # Amsterdam, 40 km from Utrecht
+    sku = stocked_sku(api, far, units=2)
+    channel = make_channel(api, allow_backorder=True, locations=[far, near])
+    order = place(api, order_body(channel, {"sku": sku, "quantity": 3}))
+    assert [(a["location"], a["quantity"]) for a in order["allocations"]] == [(far, 2)]
+    assert order["status"] == "backordered"
+    # when stock arrives nearby and the order is sourced again
+    api.receive(near, sku, 5)
+    again = api.post(f"/orders/{order['number']}/resource")
+    # then
+    assert again.status_code == 200, again.text
+    body = again.json()
+    assert [(a["location"], a["quantity"]) for a in body["allocations"]] == [(near, 3)]
+    assert body["status"] == "allocated"
+    assert api.level(sku, far)["reserved"] == 0
+    assert api.level(sku, near)["reserved"] == 3
+    timeline = api.get(f"/orders/{order['number']}/timeline").json()
+    assert any(e["kind"] == "re_sourced" for e in timeline)
+    assert api.post("/orders/SO-999999999/resource").status_code == 404
+    api.post(f"/orders/{order['number']}/cancel", {"reason": "test"})
+    assert api.post(f"/orders/{order['number']}/resource").status_code == 409

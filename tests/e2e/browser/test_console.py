@@ -183,6 +183,7 @@ PAGES = [
     ("settings-rates", "/console/settings/rates"),
     ("settings-webhooks", "/console/settings/webhooks"),
     ("settings-users", "/console/settings/users"),
+    ("settings-audit", "/console/settings/audit"),
     ("settings-tokens", "/console/settings/tokens"),
     ("password", "/console/password"),
 ]
