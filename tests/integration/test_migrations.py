@@ -10,17 +10,10 @@ from openoms.infra.schema import target_metadata
 
 def test_models_and_migrations_agree(db: Database) -> None:
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(
-            conn, opts={"compare_type": True, "include_name": _not_a_scratch_table}
-        )
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
         diff = compare_metadata(context, target_metadata)
     assert diff == []
     assert migrate.is_up_to_date(db.engine)
-
-
-def _not_a_scratch_table(name: str | None, type_: str, _parents: object) -> bool:
-    """Tables named ``test_*`` are created by tests themselves, never by the code."""
-    return not (type_ == "table" and name is not None and name.startswith("test_"))
 
 
 def test_migrations_go_down_to_nothing_and_up_again(tmp_path) -> None:

@@ -24,7 +24,6 @@ from openoms.channels.model import Channel
 from openoms.customers import services as customers
 from openoms.customers.model import PostalAddress, check_email
 from openoms.infra.db import UnitOfWork
-from openoms.infra.sequences import LateNumber
 from openoms.infra.settings import get_settings
 from openoms.inventory.model import OwnerType
 from openoms.inventory.services import reservations as inventory
@@ -36,7 +35,7 @@ from openoms.orders.model import (
     Order,
     SpecialCode,
 )
-from openoms.orders.orm import orders
+from openoms.orders.numbering import OrderNumber
 from openoms.orders.queries import find_by_external_id
 from openoms.shared.errors import FieldError, OmsError, ValidationFailed
 from openoms.shared.money import Money, validate_currency
@@ -145,16 +144,18 @@ def _place(uow: UnitOfWork, data: OrderInput, actor: str) -> Order:
             planned=planned,
             base=_base_total(uow, data.currency, totals.total),
         )
-        number = LateNumber(uow.conn, "order", "SO")
+        number = OrderNumber(uow.conn)
         written = writer.insert_order(uow, new, number.provisional, actor=actor)
         owner = allocation.stock_owner(written.order_id)
         taken: list[Allocation] = []
         if expected is not None and data.reservations_from is not None:
             taken = allocation.adopt(uow, data.reservations_from, owner, wanted, expected, actor)
         taken += allocation.reserve(uow, planned, owner, actor=actor)
-        order = writer.created(uow, written, new, number.assign(orders, written.order_id), taken)
+        if not number.at_commit:  # else the commit writes the event, with the number
+            writer.record_created(uow, new, number.provisional)
         uow.commit()
-    return order
+        final = number.final(uow.conn, written.order_id)
+    return writer.as_order(written, final, new, taken)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 The row, lines and timeline are written first, from the sourcing plan, before any stock is
 reserved; the order's number and its ``order.created`` event come last (see
-``infra.sequences.LateNumber``). The order returned is built from what was written, not
+``orders.numbering``). The order returned is built from what was written, not
 read back: placing an order is the hottest write of the system, and every statement counts
 (see docs/benchmarks.md).
 """
@@ -78,14 +78,8 @@ def insert_order(uow: UnitOfWork, new: NewOrder, number: str, *, actor: str) -> 
     return Written(order_id, values, lines)
 
 
-def created(
-    uow: UnitOfWork,
-    written: Written,
-    new: NewOrder,
-    number: str,
-    allocations: list[Allocation],
-) -> Order:
-    """Announce the order under its final number; returns it as written."""
+def record_created(uow: UnitOfWork, new: NewOrder, number: str) -> None:
+    """The ``order.created`` event (on PostgreSQL the commit writes it: migration 0007)."""
     uow.record(
         Event(
             "order.created",
@@ -99,7 +93,6 @@ def created(
             f"order:{number}",
         )
     )
-    return _as_order(written, number, new, allocations)
 
 
 def _order_values(new: NewOrder, number: str, now: datetime) -> dict[str, Any]:
@@ -204,7 +197,8 @@ def _timeline(order_id: int, new: NewOrder, actor: str, now: datetime) -> list[d
     ]
 
 
-def _as_order(written: Written, number: str, new: NewOrder, allocations: list[Allocation]) -> Order:
+def as_order(written: Written, number: str, new: NewOrder, allocations: list[Allocation]) -> Order:
+    """The order as written, without reading it back."""
     v = written.values
     return Order(
         id=written.order_id,

@@ -1,0 +1,111 @@
+"""Order numbers: gap-free, taken as the transaction commits, announced with the number."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import sqlalchemy as sa
+
+from openoms.infra.db import Database
+from openoms.infra.outbox import outbox_events
+from openoms.orders.numbering import OrderNumber
+from openoms.orders.orm import orders
+from openoms.orders.placement import LineInput, OrderInput, place_order
+from tests.builders import address, make_channel, make_location, make_skus, random_code, stock
+
+
+def _input(channel: str, sku: str) -> OrderInput:
+    return OrderInput(
+        channel=channel,
+        email=f"{random_code('n').lower()}@example.com",
+        currency="EUR",
+        lines=[LineInput(sku, 1, unit_price=1000)],
+        billing_address=address(),  # type: ignore[arg-type]
+        shipping_address=address(),  # type: ignore[arg-type]
+    )
+
+
+def _serial(number: str) -> int:
+    assert number.startswith("SO-")
+    return int(number.removeprefix("SO-"))
+
+
+@pytest.fixture
+def shop(db: Database) -> tuple[str, str]:
+    [sku] = make_skus(db, 1)
+    stock(db, sku, make_location(db).code, 1000)
+    return make_channel(db), sku
+
+
+@pytest.mark.xdist_group("order_numbers")
+def test_a_rolled_back_order_gives_its_number_back(db: Database, shop: tuple[str, str]) -> None:
+    channel, sku = shop
+    first = place_order(db.uow(), _input(channel, sku), actor="test").order
+    # when an order row is written and its transaction rolled back
+    with db.uow() as uow:
+        number = OrderNumber(uow.conn)
+        row = uow.conn.execute(sa.select(orders).where(orders.c.id == first.id)).mappings().one()
+        values = {k: v for k, v in row.items() if k != "id"}
+        uow.conn.execute(
+            orders.insert().values(**{**values, "number": number.provisional, "external_id": None})
+        )
+        # leaving without commit
+    # then the next order takes the number the rolled-back one would have had
+    second = place_order(db.uow(), _input(channel, sku), actor="test").order
+    assert _serial(second.number) == _serial(first.number) + 1
+
+
+@pytest.mark.xdist_group("order_numbers")
+def test_the_created_event_carries_the_final_number(db: Database, shop: tuple[str, str]) -> None:
+    channel, sku = shop
+    order = place_order(db.uow(), _input(channel, sku), actor="test").order
+
+    with db.reader() as uow:
+        stored = uow.conn.execute(
+            sa.select(orders.c.number).where(orders.c.id == order.id)
+        ).scalar()
+        event = (
+            uow.conn.execute(
+                sa.select(outbox_events).where(outbox_events.c.aggregate == f"order:{order.number}")
+            )
+            .mappings()
+            .one()
+        )
+    assert stored == order.number
+    assert event["name"] == "order.created"
+    assert event["payload"] == {
+        "number": order.number,
+        "channel": channel,
+        "status": "allocated",
+        "total_amount": order.total_amount,
+        "currency": "EUR",
+    }
+
+
+@pytest.mark.postgres
+@pytest.mark.xdist_group("concurrency")
+def test_concurrent_orders_get_consecutive_numbers(postgres_db: Database) -> None:
+    [sku] = make_skus(postgres_db, 1)
+    stock(postgres_db, sku, make_location(postgres_db).code, 1000)
+    channel = make_channel(postgres_db)
+
+    with ThreadPoolExecutor(12) as pool:
+        numbers = list(
+            pool.map(
+                lambda _: (
+                    place_order(postgres_db.uow(), _input(channel, sku), actor="t").order.number
+                ),
+                range(60),
+            )
+        )
+
+    serials = sorted(_serial(n) for n in numbers)
+    assert len(set(serials)) == 60
+    with postgres_db.reader() as uow:
+        between = uow.conn.execute(
+            sa.select(sa.func.count())
+            .select_from(orders)
+            .where(orders.c.number.between(numbers and min(numbers), max(numbers)))
+        ).scalar_one()
+    assert between == serials[-1] - serials[0] + 1  # no number skipped in between
