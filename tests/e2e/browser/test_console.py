@@ -175,7 +175,11 @@ UNLABELLED = """
 """
 
 PAGES = [
+    ("dashboard", "/console"),
     ("orders", "/console/orders"),
+    ("inventory", "/console/inventory"),
+    ("inventory-low", "/console/inventory?low=1"),
+    ("transfers", "/console/inventory/transfers"),
     ("customers", "/console/customers"),
     ("settings", "/console/settings"),
     ("settings-locations", "/console/settings/locations"),
@@ -197,7 +201,14 @@ def test_every_page_renders_at_desktop_and_phone_size(
     sign_in(page, "admin")
     with site.db.reader() as uow:
         number = uow.conn.execute(sa.select(orders.c.number).order_by(orders.c.id)).scalar()
-    pages = [*PAGES, ("order", f"/console/orders/{number}"), ("order-form", "/console/orders/new")]
+    with site.db.reader() as uow:
+        sku = uow.conn.execute(sa.select(skus.c.code).order_by(skus.c.id)).scalar()
+    pages = [
+        *PAGES,
+        ("order", f"/console/orders/{number}"),
+        ("order-form", "/console/orders/new"),
+        ("inventory-sku", f"/console/inventory/{sku}"),
+    ]
     for name, path in pages:
         page.goto(path)
         expect(page.locator("main h1")).to_be_visible()
@@ -233,3 +244,26 @@ def test_an_admin_sets_a_tax_rate_and_a_location_capacity(desktop: Page) -> None
     # then
     expect(page.locator(".flash.success")).to_contain_text("Location ST-BER saved")
     expect(page.locator("tr", has_text="ST-BER")).to_contain_text("40")
+
+
+def test_the_console_works_from_the_keyboard(desktop: Page) -> None:
+    page = desktop
+    page.goto("/console/login")
+    page.keyboard.type("sales@demo.openoms.dev")  # the email field has the focus
+    page.keyboard.press("Tab")
+    page.keyboard.type("openoms-demo")
+    page.keyboard.press("Enter")
+    expect(page.locator(".flash.success")).to_contain_text("Welcome")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="OpenOMS")).to_be_focused()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Orders", exact=True)).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/console/orders$"))
+    page.get_by_label("Search").focus()
+    page.keyboard.type("SO-000001")
+    page.keyboard.press("Enter")
+    expect(page.locator("td[data-label=Order]")).to_have_count(1)
