@@ -13,7 +13,7 @@ from starlette.datastructures import FormData
 from openoms.accounting import services as accounting
 from openoms.channels import services as channels
 from openoms.channels.model import ChannelKind, ChannelSpec
-from openoms.console.pages import field_errors, page, redirect, render
+from openoms.console.pages import field_errors, page, problem_text, redirect, render
 from openoms.identity.model import Permission as P
 from openoms.integrations.webhooks import services as webhooks
 from openoms.integrations.webhooks.event_types import EVENT_TYPES
@@ -143,7 +143,7 @@ async def update_location(request: Request, code: str) -> Response:
     try:
         locations.update_location(request.app.state.db.uow(), code, changes)
     except OmsError as e:
-        return redirect(request, LOCATIONS, f"{code} not changed: {_reason(e)}", "error")
+        return redirect(request, LOCATIONS, f"{code} not changed: {problem_text(e)}", "error")
     return redirect(request, LOCATIONS, f"Location {code} saved.")
 
 
@@ -224,7 +224,7 @@ async def update_channel(request: Request, code: str) -> Response:
     try:
         channels.update_channel(request.app.state.db.uow(), code, fields)
     except OmsError as e:
-        return redirect(request, CHANNELS, f"{code} not changed: {_reason(e)}", "error")
+        return redirect(request, CHANNELS, f"{code} not changed: {problem_text(e)}", "error")
     return redirect(request, CHANNELS, f"Channel {code} saved.")
 
 
@@ -258,7 +258,7 @@ async def set_tax(request: Request) -> Response:
             _text(form, "name", 60),
         )
     except OmsError as e:
-        return redirect(request, RATES, f"Tax rate not set: {_reason(e)}", "error")
+        return redirect(request, RATES, f"Tax rate not set: {problem_text(e)}", "error")
     return redirect(request, RATES, f"Tax rate for {country} set.")
 
 
@@ -269,7 +269,7 @@ async def set_fx(request: Request) -> Response:
     try:
         accounting.set_fx_rate(request.app.state.db.uow(), currency, _text(form, "rate", 20))
     except OmsError as e:
-        return redirect(request, RATES, f"Exchange rate not set: {_reason(e)}", "error")
+        return redirect(request, RATES, f"Exchange rate not set: {problem_text(e)}", "error")
     return redirect(request, RATES, f"Exchange rate for {currency} set.")
 
 
@@ -323,7 +323,7 @@ async def toggle_webhook(request: Request, subscription_id: str) -> Response:
             request.app.state.db.uow(), subscription_id, {"is_active": active}
         )
     except OmsError as e:
-        return redirect(request, WEBHOOKS, _reason(e), "error")
+        return redirect(request, WEBHOOKS, problem_text(e), "error")
     return redirect(request, WEBHOOKS, "Webhook " + ("resumed." if active else "paused."))
 
 
@@ -334,11 +334,5 @@ def replay(request: Request, delivery_id: str) -> Response:
     try:
         webhooks.replay_delivery(request.app.state.db.uow(), delivery_id)
     except OmsError as e:
-        return redirect(request, WEBHOOKS, _reason(e), "error")
+        return redirect(request, WEBHOOKS, problem_text(e), "error")
     return redirect(request, WEBHOOKS, "Delivery queued again.")
-
-
-def _reason(error: OmsError) -> str:
-    if isinstance(error, ValidationFailed):
-        return "; ".join(f"{e.field}: {e.message}" for e in error.errors)
-    return error.detail

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
-from openoms.console.pages import page, redirect, render, user_of
+from openoms.console.pages import page, problem_text, redirect, render, user_of
 from openoms.identity.model import Permission as P
 from openoms.identity.model import Principal
 from openoms.inventory import queries
@@ -102,11 +102,8 @@ def _guarded(request: Request, sku: str, done: str, *where: str, action: object)
     try:
         assert callable(action)
         action()
-    except ValidationFailed as e:
-        detail = "; ".join(f"{x.message}" for x in e.errors)
-        return redirect(request, _back(sku), f"Not done: {detail}", "error")
     except OmsError as e:
-        return redirect(request, _back(sku), f"Not done: {e.detail}", "error")
+        return redirect(request, _back(sku), f"Not done: {problem_text(e)}", "error")
     return redirect(request, _back(sku), done)
 
 
@@ -205,7 +202,7 @@ def transfer_step(request: Request, number: str, step: str) -> Response:
         else:
             transfers.receive_transfer(db.uow(), number, actor=me.actor)
     except OmsError as e:
-        return redirect(request, back, f"Not done: {e.detail}", "error")
+        return redirect(request, back, f"Not done: {problem_text(e)}", "error")
     return redirect(
         request, back, f"Transfer {number}: {'shipped' if step == 'ship' else 'received'}."
     )

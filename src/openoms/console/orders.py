@@ -3,6 +3,7 @@ lines, allocations and why, timeline, and the actions the user's role allows."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -10,10 +11,11 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
-from openoms.console.pages import field_errors, page, redirect, render, user_of
+from openoms.console.pages import field_errors, page, problem_text, redirect, render, user_of
 from openoms.customers.model import PostalAddress
 from openoms.identity.model import Permission as P
 from openoms.identity.services import users
+from openoms.infra.db import UnitOfWork
 from openoms.orders import changes, lifecycle, queries
 from openoms.orders.model import HoldReason, OrderNotFound, OrderStatus
 from openoms.shared.errors import OmsError, ValidationFailed
@@ -103,10 +105,8 @@ def save_view(
 
 @router.get("/orders/{number}", dependencies=[page(P.ORDERS_VIEW)])
 def order_detail(request: Request, number: str) -> Response:
-    me = user_of(request)
+    _in_scope(request, number)
     db = request.app.state.db
-    if me.scope.is_limited and not queries.is_visible(db.reader(), number, me.scope):
-        raise OrderNotFound(f"No order {number}.", number=number)
     order = queries.get_order(db.reader(), number)
     events = queries.timeline(db.reader(), number)
     return render(
@@ -121,21 +121,26 @@ def order_detail(request: Request, number: str) -> Response:
     )
 
 
-def _act(request: Request, number: str, action: str, do: object) -> Response:
-    """Run an order action; back to the order with what happened, or why not."""
+def _in_scope(request: Request, number: str) -> None:
+    """To a user limited to some locations or channels, other orders do not exist."""
     me = user_of(request)
-    db = request.app.state.db
-    if me.scope.is_limited and not queries.is_visible(db.reader(), number, me.scope):
+    if me.scope.is_limited and not queries.is_visible(
+        request.app.state.db.reader(), number, me.scope
+    ):
         raise OrderNotFound(f"No order {number}.", number=number)
+
+
+Action = Callable[[UnitOfWork, str], object]  # (unit of work, actor) -> the use case's result
+
+
+def _act(request: Request, number: str, action: str, do: Action) -> Response:
+    """Run an order action; back to the order with what happened, or why not."""
+    _in_scope(request, number)
     target = f"/console/orders/{number}"
     try:
-        assert callable(do)
-        do()
-    except ValidationFailed as e:
-        detail = "; ".join(f"{err.message}" for err in e.errors) or e.detail
-        return redirect(request, target, f"{action} not done: {detail}", "error")
+        do(request.app.state.db.uow(), user_of(request).actor)
     except OmsError as e:
-        return redirect(request, target, f"{action} not done: {e.detail}", "error")
+        return redirect(request, target, f"{action} not done: {problem_text(e)}", "error")
     return redirect(request, target, f"{action}: done.")
 
 
@@ -146,8 +151,6 @@ def hold(
     reason: Annotated[str, Form(max_length=20)] = "manual",
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    me = user_of(request)
-    db = request.app.state.db
     try:
         why = HoldReason(reason)
     except ValueError:
@@ -158,7 +161,7 @@ def hold(
         request,
         number,
         "Put on hold",
-        lambda: lifecycle.hold_order(db.uow(), number, why, actor=me.actor, note=note),
+        lambda uow, actor: lifecycle.hold_order(uow, number, why, actor=actor, note=note),
     )
 
 
@@ -166,13 +169,11 @@ def hold(
 def release(
     request: Request, number: str, note: Annotated[str, Form(max_length=500)] = ""
 ) -> Response:
-    me = user_of(request)
-    db = request.app.state.db
     return _act(
         request,
         number,
         "Released",
-        lambda: lifecycle.release_hold(db.uow(), number, actor=me.actor, note=note),
+        lambda uow, actor: lifecycle.release_hold(uow, number, actor=actor, note=note),
     )
 
 
@@ -180,13 +181,11 @@ def release(
 def cancel(
     request: Request, number: str, reason: Annotated[str, Form(max_length=500)] = ""
 ) -> Response:
-    me = user_of(request)
-    db = request.app.state.db
     return _act(
         request,
         number,
         "Cancelled",
-        lambda: lifecycle.cancel_order(db.uow(), number, actor=me.actor, reason=reason),
+        lambda uow, actor: lifecycle.cancel_order(uow, number, actor=actor, reason=reason),
     )
 
 
@@ -194,25 +193,21 @@ def cancel(
 def add_note(
     request: Request, number: str, text: Annotated[str, Form(max_length=2000)] = ""
 ) -> Response:
-    me = user_of(request)
-    db = request.app.state.db
     return _act(
         request,
         number,
         "Note added",
-        lambda: lifecycle.add_note(db.uow(), number, text, actor=me.actor),
+        lambda uow, actor: lifecycle.add_note(uow, number, text, actor=actor),
     )
 
 
 @router.post("/orders/{number}/resource", dependencies=[page(P.ORDERS_EDIT)])
 def resource(request: Request, number: str) -> Response:
-    me = user_of(request)
-    db = request.app.state.db
     return _act(
         request,
         number,
         "Sourced again",
-        lambda: changes.resource_order(db.uow(), number, actor=me.actor),
+        lambda uow, actor: changes.resource_order(uow, number, actor=actor),
     )
 
 
@@ -230,8 +225,6 @@ def change_address(
     phone: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     """Ship somewhere else; the order is sourced again for the new address."""
-    me = user_of(request)
-    db = request.app.state.db
     address = PostalAddress(
         name=name,
         line1=line1,
@@ -246,7 +239,7 @@ def change_address(
         request,
         number,
         "Address changed",
-        lambda: changes.change_shipping_address(db.uow(), number, address, actor=me.actor),
+        lambda uow, actor: changes.change_shipping_address(uow, number, address, actor=actor),
     )
 
 

@@ -8,7 +8,6 @@ so (403). Every form that changes something carries the session's CSRF token.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,15 +24,13 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from openoms.identity.model import ROLE_TITLES, Permission, Principal
 from openoms.identity.model import Permission as P
 from openoms.shared import clock
-from openoms.shared.errors import FieldError
+from openoms.shared.errors import FieldError, OmsError, ValidationFailed
 from openoms.shared.money import Money
-from openoms.web.auth import Permit, authenticate, record_actor, refuse
-from openoms.web.sessions import SESSION_COOKIE
+from openoms.web.auth import SAFE_METHODS, Permit, authenticate, record_actor, refuse
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 FLASH_COOKIE = "oms_flash"
-SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 class LoginRequired(Exception):
@@ -161,6 +158,13 @@ def _read_flashes(request: Request) -> list[tuple[str, str]]:
     return [(str(k), str(m)) for k, m in value if k in ("success", "error", "info")]
 
 
+def problem_text(error: OmsError) -> str:
+    """A domain error as one line for a flash message: each bad field, or the detail."""
+    if isinstance(error, ValidationFailed) and error.errors:
+        return "; ".join(f"{e.field}: {e.message}" for e in error.errors)
+    return error.detail
+
+
 def field_errors(errors: list[FieldError]) -> dict[str, str]:
     out: dict[str, str] = {}
     for e in errors:
@@ -202,7 +206,5 @@ def _query(request: Request, **changes: object) -> str:
 
 templates.env.filters["money"] = _money
 templates.env.filters["label"] = _label
-templates.env.filters["tojson_attr"] = lambda v: json.dumps(v)
 templates.env.globals["local_time"] = _local
 templates.env.globals["query"] = _query
-templates.env.globals["SESSION_COOKIE"] = SESSION_COOKIE

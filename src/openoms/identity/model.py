@@ -145,10 +145,7 @@ class User:
 
     @property
     def scope(self) -> Scope:
-        return Scope(
-            None if self.locations is None else frozenset(self.locations),
-            None if self.channels is None else frozenset(self.channels),
-        )
+        return Scope.of(self.locations, self.channels)
 
     @property
     def permissions(self) -> frozenset[Permission]:

@@ -17,6 +17,14 @@ class Scope:
     locations: frozenset[str] | None = None
     channels: frozenset[str] | None = None
 
+    @classmethod
+    def of(cls, locations: list[str] | None, channels: list[str] | None) -> Scope:
+        """From stored lists, where null means no limit."""
+        return cls(
+            None if locations is None else frozenset(locations),
+            None if channels is None else frozenset(channels),
+        )
+
     @property
     def is_limited(self) -> bool:
         return self.locations is not None or self.channels is not None

@@ -141,10 +141,7 @@ def principal_for(read: UnitOfWork, write: UnitOfWork, secret: str) -> Principal
         id=token.id,
         name=token.name,
         permissions=frozenset(token.permissions),
-        scope=Scope(
-            None if token.locations is None else frozenset(token.locations),
-            None if token.channels is None else frozenset(token.channels),
-        ),
+        scope=Scope.of(token.locations, token.channels),
     )
 
 
