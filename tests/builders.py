@@ -104,9 +104,12 @@ def make_channel(
     policy: str = "nearest",
     prices_include_tax: bool = True,
     stock_buffer: int = 0,
+    payment_capture: str = "at_shipment",
+    fraud_rules: dict[str, object] | None = None,
 ) -> str:
     from openoms.channels import services as channels
     from openoms.channels.model import ChannelKind, ChannelSpec
+    from openoms.payments.model import CapturePolicy
     from openoms.sourcing.policy import SourcingPolicy
 
     spec = ChannelSpec(
@@ -119,6 +122,8 @@ def make_channel(
         stock_buffer=stock_buffer,
         sourcing_policy=SourcingPolicy(policy),
         prices_include_tax=prices_include_tax,
+        payment_capture=CapturePolicy(payment_capture),
+        fraud_rules=fraud_rules,
     )
     return channels.create_channel(db.uow(), spec).code
 

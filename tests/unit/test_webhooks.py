@@ -176,7 +176,9 @@ def test_every_event_the_code_records_is_a_known_event_type() -> None:
     recorded = {
         name
         for path in SRC.rglob("*.py")
-        for name in re.findall(r"\bEvent\(\s*\"([a-z_]+(?:\.[a-z_]+)+)\"", path.read_text())
+        for name in re.findall(
+            r"\b(?:Event|payment_event)\(\s*\"([a-z_]+(?:\.[a-z_]+)+)\"", path.read_text()
+        )
     }
 
     assert recorded, "the scan found no events: has Event(...) changed shape?"

@@ -39,7 +39,12 @@ def get_channel(code: str, uow: ReadUow) -> ChannelOut:
 
 @router.patch("/channels/{code}", dependencies=[permit(P.CHANNELS_MANAGE)])
 def update_channel(code: str, body: ChannelUpdate, uow: WriteUow) -> ChannelOut:
-    changes = {k: getattr(body, k) for k in body.model_fields_set if getattr(body, k) is not None}
+    # fraud_rules may be set to null: back to the default rules
+    changes = {
+        k: getattr(body, k)
+        for k in body.model_fields_set
+        if getattr(body, k) is not None or k == "fraud_rules"
+    }
     return ChannelOut.of(services.update_channel(uow, code, changes))
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
-from openoms.shared.errors import Conflict, FieldError, NotFound
+from openoms.payments.model import CapturePolicy
+from openoms.shared.errors import Conflict, FieldError, NotFound, ValidationFailed
 from openoms.shared.money import active_currencies
 from openoms.sourcing.policy import SourcingPolicy
 
@@ -48,6 +50,8 @@ class ChannelSpec:
     ship_from_store: bool = False
     cart_ttl_minutes: int = 30
     is_active: bool = True
+    payment_capture: CapturePolicy = CapturePolicy.AT_SHIPMENT
+    fraud_rules: dict[str, Any] | None = None  # None: the default rules
 
     def check(self) -> list[FieldError]:
         from openoms.catalog.model import check_code
@@ -69,6 +73,13 @@ class ChannelSpec:
             errors.append(FieldError("stock_buffer", "must be between 0 and 1000000"))
         if not 1 <= self.cart_ttl_minutes <= 7 * 24 * 60:
             errors.append(FieldError("cart_ttl_minutes", "must be between 1 and 10080"))
+        if self.fraud_rules is not None:
+            from openoms.payments.fraud import FraudConfig
+
+            try:
+                FraudConfig.from_dict(self.fraud_rules)
+            except ValidationFailed as e:
+                errors += [FieldError(f"fraud_rules.{x.field}", x.message) for x in e.errors]
         return errors
 
 

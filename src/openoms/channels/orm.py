@@ -20,6 +20,8 @@ channels = sa.Table(
     sa.Column("prices_include_tax", sa.Boolean, nullable=False),
     sa.Column("ship_from_store", sa.Boolean, nullable=False),
     sa.Column("cart_ttl_minutes", sa.Integer, nullable=False),
+    sa.Column("payment_capture", sa.String(20), nullable=False, server_default="at_shipment"),
+    sa.Column("fraud_rules", JSON, nullable=True),  # None: the default rules
     sa.Column("is_active", sa.Boolean, nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 from openoms.channels.model import Channel, ChannelKind, ChannelSpec
+from openoms.payments.model import CapturePolicy
 from openoms.sourcing.policy import SourcingPolicy
 from openoms.web.schemas import Strict
 
@@ -20,6 +23,15 @@ class ChannelCreate(Strict):
     ship_from_store: bool = False
     cart_ttl_minutes: int = Field(default=30, ge=1, le=10_080)
     is_active: bool = True
+    payment_capture: CapturePolicy = Field(
+        default=CapturePolicy.AT_SHIPMENT,
+        description="at_shipment: authorize at placement, capture per shipment; "
+        "at_placement: capture at once",
+    )
+    fraud_rules: dict[str, Any] | None = Field(
+        default=None,
+        description="fraud rules and thresholds (see docs/payments.md); null: defaults",
+    )
 
     def to_spec(self) -> ChannelSpec:
         return ChannelSpec(**self.model_dump())
@@ -36,6 +48,8 @@ class ChannelUpdate(Strict):
     ship_from_store: bool | None = None
     cart_ttl_minutes: int | None = Field(default=None, ge=1, le=10_080)
     is_active: bool | None = None
+    payment_capture: CapturePolicy | None = None
+    fraud_rules: dict[str, Any] | None = None
 
 
 class ChannelOut(ChannelCreate):

@@ -20,6 +20,7 @@ from openoms.channels.orm import channels
 from openoms.infra.config_cache import ConfigCache
 from openoms.infra.db import UnitOfWork
 from openoms.inventory import queries as inventory
+from openoms.payments.model import CapturePolicy
 from openoms.shared import clock
 from openoms.shared.errors import ValidationFailed
 from openoms.sourcing.policy import SourcingPolicy
@@ -126,6 +127,8 @@ def _values(spec: ChannelSpec) -> dict[str, Any]:
         "ship_from_store": spec.ship_from_store,
         "cart_ttl_minutes": spec.cart_ttl_minutes,
         "is_active": spec.is_active,
+        "payment_capture": spec.payment_capture.value,
+        "fraud_rules": spec.fraud_rules,
     }
 
 
@@ -143,5 +146,7 @@ def _channel(row: Row[Any]) -> Channel:
         ship_from_store=row.ship_from_store,
         cart_ttl_minutes=row.cart_ttl_minutes,
         is_active=row.is_active,
+        payment_capture=CapturePolicy(row.payment_capture),
+        fraud_rules=dict(row.fraud_rules) if row.fraud_rules is not None else None,
     )
     return Channel(row.id, spec)

@@ -7,6 +7,10 @@ from fastapi import FastAPI
 from openoms.infra.db import Database
 from openoms.infra.logging import configure
 from openoms.infra.settings import Settings, get_settings
+from openoms.payments.gateway_state import SqlGatewayState
+from openoms.payments.gateways import Gateways
+from openoms.payments.model import Gateway
+from openoms.payments.testcard import TestCardGateway
 
 
 def database(settings: Settings | None = None) -> Database:
@@ -17,6 +21,27 @@ def database(settings: Settings | None = None) -> Database:
         max_overflow=s.db_max_overflow,
         busy_timeout=s.sqlite_busy_timeout_seconds,
     )
+
+
+def payment_gateways(settings: Settings, db: Database) -> Gateways:
+    """The gateways the settings configure: the test card gateway unless switched off
+    (``OMS_TEST_CARD_GATEWAY=false``), Stripe and PayPal when their keys are set."""
+    found: dict[str, Gateway] = {}
+    if settings.test_card_gateway:
+        found["test_card"] = TestCardGateway(SqlGatewayState(db.engine))
+    if settings.stripe_api_key:
+        from openoms.integrations.payments.stripe import StripeGateway
+
+        found["stripe"] = StripeGateway(settings.stripe_api_key)
+    if settings.paypal_client_id and settings.paypal_client_secret:
+        from openoms.integrations.payments.paypal import PayPalGateway
+
+        found["paypal"] = PayPalGateway(
+            settings.paypal_client_id,
+            settings.paypal_client_secret,
+            base_url=settings.paypal_base_url,
+        )
+    return Gateways(found)
 
 
 def application(settings: Settings | None = None) -> FastAPI:

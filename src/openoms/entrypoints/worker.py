@@ -34,7 +34,15 @@ def jobs(db: Database, settings: Settings) -> list[tuple[str, Callable[[], int]]
         ("webhooks.events_dispatched", lambda: dispatch_events(db)),
         ("webhooks.attempts_made", lambda: deliver_due(db, settings)),
         ("identity.sign_in_attempts_purged", lambda: purge_attempts(db.uow())),
+        ("payments.pending_settled", lambda: _settle_payments(db, settings)),
     ]
+
+
+def _settle_payments(db: Database, settings: Settings) -> int:
+    from openoms.entrypoints.bootstrap import payment_gateways
+    from openoms.payments.services.operations import settle_pending
+
+    return settle_pending(db, payment_gateways(settings, db))
 
 
 def run_once(db: Database, settings: Settings) -> dict[str, int]:

@@ -35,7 +35,9 @@ class Permission(StrEnum):
     CHANNELS_MANAGE = "channels.manage"
     FINANCE_VIEW = "finance.view"  # tax and FX rates, revenue figures
     FINANCE_MANAGE = "finance.manage"  # tax and FX rates
+    PAYMENTS_CAPTURE = "payments.capture"  # capture, void, record money received
     PAYMENTS_REFUND = "payments.refund"
+    FRAUD_REVIEW = "fraud.review"  # approve or reject orders in review; the blocklist
     FULFILLMENT_SHIP = "fulfillment.ship"
     PURCHASING_MANAGE = "purchasing.manage"
     WEBHOOKS_MANAGE = "webhooks.manage"
@@ -88,7 +90,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.INVENTORY_RESERVE,
         P.FULFILLMENT_SHIP,
     },
-    Role.FINANCE: _VIEW | {P.FINANCE_VIEW, P.FINANCE_MANAGE, P.PAYMENTS_REFUND},
+    Role.FINANCE: _VIEW
+    | {
+        P.FINANCE_VIEW,
+        P.FINANCE_MANAGE,
+        P.PAYMENTS_CAPTURE,
+        P.PAYMENTS_REFUND,
+        P.FRAUD_REVIEW,
+    },
     Role.PURCHASING: _VIEW - {P.CUSTOMERS_VIEW} | {P.CATALOG_EDIT, P.PURCHASING_MANAGE},
     Role.READ_ONLY: _VIEW,
 }

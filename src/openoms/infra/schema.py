@@ -14,6 +14,7 @@ from openoms.integrations.webhooks import orm as webhooks_orm
 from openoms.inventory import orm as inventory_orm
 from openoms.locations import orm as locations_orm
 from openoms.orders import orm as orders_orm
+from openoms.payments import orm as payments_orm
 
 _ALL = (
     catalog_orm,
@@ -29,5 +30,6 @@ _ALL = (
     orders_orm,
     carts_orm,
     identity_orm,
+    payments_orm,
 )
 target_metadata = metadata

@@ -46,6 +46,16 @@ class Settings(BaseSettings):
     login_attempts_per_ip: int = Field(default=20, ge=1)  # per window, from one address
     login_window_minutes: float = Field(default=15.0, gt=0)
     password_min_length: int = Field(default=10, ge=8)
+    test_card_gateway: bool = Field(
+        default=True, description="the built-in test card gateway (switch off in production)"
+    )
+    stripe_api_key: str = Field(default="", description="Stripe secret key (sk_live_… / sk_test_…)")
+    paypal_client_id: str = ""
+    paypal_client_secret: str = ""
+    paypal_base_url: str = Field(
+        default="https://api-m.sandbox.paypal.com",
+        description="https://api-m.paypal.com for live payments",
+    )
 
 
 @cache

@@ -27,10 +27,11 @@ from openoms.orders.schemas import (
     ReleaseIn,
     TimelineEventOut,
 )
+from openoms.payments.services import order_payments
 from openoms.shared.errors import ValidationFailed
 from openoms.shared.money import Money
 from openoms.web.auth import current_principal, permit
-from openoms.web.deps import Actor, Caller, ReadUow, WriteUow
+from openoms.web.deps import Actor, Caller, DbDep, GatewaysDep, ReadUow, WriteUow
 from openoms.web.schemas import MoneyOut, Page
 
 router = APIRouter(tags=["orders"])
@@ -56,19 +57,33 @@ OrderNumber = Annotated[str, Depends(order_in_scope)]
     responses={200: {"description": "the channel sent this order before; here it is"}},
     dependencies=[permit(P.ORDERS_CREATE)],
 )
-def create_order(body: OrderCreate, uow: WriteUow, caller: Caller, response: Response) -> OrderOut:
+def create_order(
+    body: OrderCreate, db: DbDep, gateways: GatewaysDep, caller: Caller, response: Response
+) -> OrderOut:
     """Capture an order from any channel. The same (channel, external_id) twice answers
-    200 with the first order; an ``Idempotency-Key`` replays the first response."""
+    200 with the first order; an ``Idempotency-Key`` replays the first response.
+
+    With ``payment``, the order is paid at once: a card is authorized (and captured when
+    the channel captures at placement); a decline puts the order on hold with reason
+    ``payment``. The order's ``payment_status`` tells the outcome. New orders are screened
+    for fraud (``client`` helps): a risky one waits on hold in review, a rejected one is
+    cancelled and its payment voided."""
     if not caller.scope.sees_channel(body.channel):
         raise PermissionDenied(
             f"You take orders for {', '.join(sorted(caller.scope.channels or ()))} only.",
             channel=body.channel,
         )
     actor = caller.actor
-    placed = placement.place_order(uow, body.to_input(), actor=actor)
+    data = body.to_input()
+    payment = body.payment.to_input(data.currency) if body.payment else None
+    placed = placement.place_order(db.uow(), data, actor=actor)
     if not placed.created:
         response.status_code = status.HTTP_200_OK
-    return OrderOut.of(placed.order)
+    client = body.client.to_client() if body.client else None
+    order = order_payments.after_placement(
+        db, gateways, placed.order, payment, client, created=placed.created, actor=actor
+    )
+    return OrderOut.of(order)
 
 
 @router.get("/orders", dependencies=[permit(P.ORDERS_VIEW)])
@@ -155,8 +170,14 @@ def release(
 
 
 @router.post("/orders/{number}/cancel", dependencies=[permit(P.ORDERS_CANCEL)])
-def cancel(number: OrderNumber, body: CancelIn, uow: WriteUow, actor: Actor) -> OrderOut:
-    return OrderOut.of(lifecycle.cancel_order(uow, number, actor=actor, reason=body.reason))
+def cancel(
+    number: OrderNumber, body: CancelIn, db: DbDep, gateways: GatewaysDep, actor: Actor
+) -> OrderOut:
+    """Cancel what is not shipped: stock goes back, authorizations are voided and captured
+    money refunded (what the gateway cannot do now is retried by the worker and noted on
+    the timeline)."""
+    settled = order_payments.cancel_order(db, gateways, number, actor=actor, reason=body.reason)
+    return OrderOut.of(settled.order)
 
 
 @router.post(

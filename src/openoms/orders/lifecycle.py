@@ -44,19 +44,29 @@ def hold_order(
     """
     with uow:
         order = load_by_number(uow, number)
-        check_order_transition(number, order.status, OrderStatus.ON_HOLD)
-        move(
-            uow,
-            order,
-            OrderStatus.ON_HOLD,
-            actor=actor,
-            reason=note or reason.value,
-            values={"hold_reason": reason.value, "status_before_hold": order.status.value},
-            data={"hold_reason": reason.value},
-        )
+        hold_in_transaction(uow, order, reason, actor=actor, note=note)
         found = load_order(uow, order.id)
         uow.commit()
     return found
+
+
+def hold_in_transaction(
+    uow: UnitOfWork, order: Order, reason: HoldReason, *, actor: str, note: str = ""
+) -> None:
+    """For other domains inside their unit of work (a declined payment, a fraud review).
+
+    Raises: IllegalOrderTransition.
+    """
+    check_order_transition(order.number, order.status, OrderStatus.ON_HOLD)
+    move(
+        uow,
+        order,
+        OrderStatus.ON_HOLD,
+        actor=actor,
+        reason=note or reason.value,
+        values={"hold_reason": reason.value, "status_before_hold": order.status.value},
+        data={"hold_reason": reason.value},
+    )
 
 
 def release_hold(uow: UnitOfWork, number: str, *, actor: str, note: str = "") -> Order:
@@ -66,32 +76,36 @@ def release_hold(uow: UnitOfWork, number: str, *, actor: str, note: str = "") ->
     """
     with uow:
         order = load_by_number(uow, number)
-        if order.status is not OrderStatus.ON_HOLD:
-            raise IllegalOrderTransition(
-                f"Order {number} is {order.status.value}, not on hold.",
-                current=order.status.value,
-                target="released",
-            )
-        before = uow.conn.execute(
-            sa.select(_o.status_before_hold).where(_o.id == order.id)
-        ).scalar()
-        target = OrderStatus(before or OrderStatus.CONFIRMED.value)
-        move(
-            uow,
-            order,
-            target,
-            actor=actor,
-            reason=note or "hold released",
-            values={"hold_reason": None, "status_before_hold": None},
-            data={},
-        )
+        release_in_transaction(uow, order, actor=actor, note=note)
         found = load_order(uow, order.id)
         uow.commit()
     return found
 
 
+def release_in_transaction(uow: UnitOfWork, order: Order, *, actor: str, note: str = "") -> None:
+    """Raises: IllegalOrderTransition (not on hold)."""
+    if order.status is not OrderStatus.ON_HOLD:
+        raise IllegalOrderTransition(
+            f"Order {order.number} is {order.status.value}, not on hold.",
+            current=order.status.value,
+            target="released",
+        )
+    before = uow.conn.execute(sa.select(_o.status_before_hold).where(_o.id == order.id)).scalar()
+    target = OrderStatus(before or OrderStatus.CONFIRMED.value)
+    move(
+        uow,
+        order,
+        target,
+        actor=actor,
+        reason=note or "hold released",
+        values={"hold_reason": None, "status_before_hold": None},
+        data={},
+    )
+
+
 def cancel_order(uow: UnitOfWork, number: str, *, actor: str, reason: str) -> Order:
-    """Cancel everything not yet shipped; reserved stock goes back.
+    """Cancel everything not yet shipped; reserved stock goes back. Payments are settled by
+    the payments service afterwards (voided or refunded).
 
     Raises: OrderNotFound, IllegalOrderTransition, ValidationFailed (no reason).
     """
@@ -99,32 +113,55 @@ def cancel_order(uow: UnitOfWork, number: str, *, actor: str, reason: str) -> Or
         raise ValidationFailed.single("reason", "say why the order is cancelled")
     with uow:
         order = load_by_number(uow, number)
-        check_order_transition(number, order.status, OrderStatus.CANCELLED)
-        inventory.release_owner_in_transaction(uow, *stock_owner(order.id), actor=actor)
-        uow.conn.execute(
-            order_lines.update()
-            .where(order_lines.c.order_id == order.id)
-            .values(
-                quantity_cancelled=order_lines.c.quantity_ordered - order_lines.c.quantity_shipped,
-                quantity_allocated=0,
-                quantity_backordered=0,
-            )
-        )
-        move(
-            uow,
-            order,
-            OrderStatus.CANCELLED,
-            actor=actor,
-            reason=reason,
-            values={"hold_reason": None},
-            data={},
-        )
-        uow.record(
-            Event("order.cancelled", {"number": number, "reason": reason}, f"order:{number}")
-        )
+        cancel_in_transaction(uow, order, actor=actor, reason=reason)
         found = load_order(uow, order.id)
         uow.commit()
     return found
+
+
+def cancel_in_transaction(uow: UnitOfWork, order: Order, *, actor: str, reason: str) -> None:
+    """Raises: IllegalOrderTransition."""
+    check_order_transition(order.number, order.status, OrderStatus.CANCELLED)
+    inventory.release_owner_in_transaction(uow, *stock_owner(order.id), actor=actor)
+    uow.conn.execute(
+        order_lines.update()
+        .where(order_lines.c.order_id == order.id)
+        .values(
+            quantity_cancelled=order_lines.c.quantity_ordered - order_lines.c.quantity_shipped,
+            quantity_allocated=0,
+            quantity_backordered=0,
+        )
+    )
+    move(
+        uow,
+        order,
+        OrderStatus.CANCELLED,
+        actor=actor,
+        reason=reason,
+        values={"hold_reason": None},
+        data={},
+    )
+    uow.record(
+        Event(
+            "order.cancelled", {"number": order.number, "reason": reason}, f"order:{order.number}"
+        )
+    )
+
+
+def set_payment_status(
+    uow: UnitOfWork, order_id: int, status: str, *, actor: str, text: str, data: dict[str, Any]
+) -> None:
+    """Record a payment fact on the order: its derived payment status and a timeline entry.
+
+    The payment status is not part of the order's state machine (it is derived from the
+    payments), so the order's version is left alone: an edit in progress is not disturbed.
+    """
+    uow.conn.execute(
+        orders.update()
+        .where(_o.id == order_id)
+        .values(payment_status=status, updated_at=clock.now())
+    )
+    write_event(uow, order_id, actor, "payment", None, None, text, data)
 
 
 def add_note(uow: UnitOfWork, number: str, text: str, *, actor: str) -> Order:

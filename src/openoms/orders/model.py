@@ -187,3 +187,4 @@ class Order:
     version: int
     lines: list[OrderLine] = field(default_factory=list)
     allocations: list[Allocation] = field(default_factory=list)
+    payment_status: str = "unpaid"  # derived from the payments (payments.model)

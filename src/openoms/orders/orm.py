@@ -24,6 +24,7 @@ orders = sa.Table(
     sa.Column("status", sa.String(20), nullable=False, index=True),
     sa.Column("status_before_hold", sa.String(20), nullable=True),
     sa.Column("hold_reason", sa.String(20), nullable=True),
+    sa.Column("payment_status", sa.String(20), nullable=False, server_default="unpaid", index=True),
     sa.Column("priority", sa.Integer, nullable=False, server_default="0", index=True),
     sa.Column("special_codes", JSON, nullable=False),
     sa.Column("billing_address", JSON, nullable=False),

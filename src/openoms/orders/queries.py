@@ -98,6 +98,7 @@ class OrderSummary:
     total_amount: int
     placed_at: datetime
     tags: list[str]
+    payment_status: str = "unpaid"
 
 
 def list_orders(
@@ -124,6 +125,7 @@ def list_orders(
             r.total_amount,
             r.placed_at,
             list(r.tags),
+            r.payment_status,
         )
         for r in rows[:limit]
     ]
@@ -220,6 +222,7 @@ def _order(uow: UnitOfWork, row: Row[Any]) -> Order:
         placed_at=row.placed_at,
         updated_at=row.updated_at,
         version=row.version,
+        payment_status=row.payment_status,
         lines=[
             OrderLine(
                 line_no=ln.line_no,
@@ -240,3 +243,16 @@ def _order(uow: UnitOfWork, row: Row[Any]) -> Order:
             if u.status is ReservationStatus.ACTIVE
         ],
     )
+
+
+def history_before(uow: UnitOfWork, customer_id: int, order_id: int) -> tuple[int, int | None]:
+    """The customer's orders before this one, not cancelled: how many, and their average
+    total in the base currency (None when there are none with a base total)."""
+    row = uow.conn.execute(
+        sa.select(sa.func.count(), sa.func.avg(_o.base_total_amount)).where(
+            _o.customer_id == customer_id,
+            _o.id < order_id,
+            _o.status != OrderStatus.CANCELLED.value,
+        )
+    ).one()
+    return int(row[0]), (int(row[1]) if row[1] is not None else None)

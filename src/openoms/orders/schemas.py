@@ -9,6 +9,7 @@ from openoms.customers.schemas import PostalAddressIO
 from openoms.orders.model import LINE_QUANTITIES, HoldReason, Order, SpecialCode, TimelineEvent
 from openoms.orders.placement import LineInput, OrderInput, input_errors
 from openoms.orders.queries import OrderSummary
+from openoms.payments.schemas import ClientIn, PaymentIn
 from openoms.shared.errors import FieldError, ValidationFailed
 from openoms.shared.money import Money
 from openoms.web.schemas import MoneyOut, Strict
@@ -47,6 +48,10 @@ class OrderCreate(Strict):
     notes: str = Field(default="", max_length=5000)
     tags: list[str] = Field(default_factory=list, max_length=50)
     special_codes: list[SpecialCode] = Field(default_factory=list)
+    payment: PaymentIn | None = Field(
+        default=None, description="pay at placement (see POST /orders/{number}/payments)"
+    )
+    client: ClientIn | None = Field(default=None, description="for fraud screening")
 
     def to_input(self) -> OrderInput:
         errors: list[FieldError] = []
@@ -204,6 +209,7 @@ class OrderOut(BaseModel):
     placed_at: datetime
     updated_at: datetime
     version: int
+    payment_status: str
 
     @classmethod
     def of(cls, o: Order) -> OrderOut:
@@ -268,6 +274,7 @@ class OrderOut(BaseModel):
             placed_at=o.placed_at,
             updated_at=o.updated_at,
             version=o.version,
+            payment_status=o.payment_status,
         )
 
 
@@ -281,6 +288,7 @@ class OrderSummaryOut(BaseModel):
     total: MoneyOut
     placed_at: datetime
     tags: list[str]
+    payment_status: str
 
     @classmethod
     def of(cls, s: OrderSummary) -> OrderSummaryOut:
@@ -294,6 +302,7 @@ class OrderSummaryOut(BaseModel):
             total=MoneyOut.of(Money(s.total_amount, s.currency)),
             placed_at=s.placed_at,
             tags=s.tags,
+            payment_status=s.payment_status,
         )
 
 

@@ -13,8 +13,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 import threading
-from dataclasses import dataclass, replace
-from datetime import timedelta
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from stdnum import luhn
 
@@ -46,16 +49,29 @@ class Behaviour:
     valid_days: int = AUTHORIZATION_DAYS
 
 
-MAGIC: dict[str, Behaviour] = {
-    "4000000000000002": Behaviour("card_declined", "The card was declined."),
-    "4000000000009995": Behaviour("insufficient_funds", "The card has insufficient funds."),
-    "4000000000000127": Behaviour(
+# Each magic number answers as its issuer would. The gateway keeps the name of the answer
+# with the card's token, never the number.
+BEHAVIOURS: dict[str, Behaviour] = {
+    "approve": Behaviour(),
+    "decline": Behaviour("card_declined", "The card was declined."),
+    "insufficient_funds": Behaviour("insufficient_funds", "The card has insufficient funds."),
+    "incorrect_cvc": Behaviour(
         "incorrect_cvc", "The card's security code is incorrect.", cvc=CheckResult.FAIL
     ),
-    "4000000000000069": Behaviour("expired_card", "The card has expired."),
-    "4000000000000101": Behaviour(cvc=CheckResult.FAIL),  # approved; the CVC check failed
-    "4000000000000010": Behaviour(avs=CheckResult.FAIL),  # approved; the address check failed
-    "4000000000009987": Behaviour(valid_days=0),  # approved; the authorization expires at once
+    "expired_card": Behaviour("expired_card", "The card has expired."),
+    "cvc_check_fails": Behaviour(cvc=CheckResult.FAIL),  # approved; the CVC check failed
+    "avs_check_fails": Behaviour(avs=CheckResult.FAIL),  # approved; the address check failed
+    "expires_at_once": Behaviour(valid_days=0),  # approved; the authorization expires at once
+}
+
+MAGIC: dict[str, str] = {
+    "4000000000000002": "decline",
+    "4000000000009995": "insufficient_funds",
+    "4000000000000127": "incorrect_cvc",
+    "4000000000000069": "expired_card",
+    "4000000000000101": "cvc_check_fails",
+    "4000000000000010": "avs_check_fails",
+    "4000000000009987": "expires_at_once",
 }
 
 BRANDS = (
@@ -81,17 +97,52 @@ class CardInput:
     cvc: str
 
 
+class StateSession(Protocol):
+    """One locked look at the gateway's state: documents by kind and key."""
+
+    def get(self, kind: str, key: str) -> dict[str, Any] | None: ...
+
+    def put(self, kind: str, key: str, value: dict[str, Any]) -> None: ...
+
+
+class GatewayState(Protocol):
+    """Where the test gateway keeps its state, as a real gateway keeps it on its side.
+
+    ``session(lock_key)`` holds a lock on ``lock_key`` (the payment or card) for one call.
+    """
+
+    def session(self, lock_key: str) -> AbstractContextManager[StateSession]: ...
+
+
+class MemoryState:
+    """State in this process only (unit tests)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._docs: dict[tuple[str, str], dict[str, Any]] = {}
+
+    @contextmanager
+    def session(self, lock_key: str) -> Iterator[StateSession]:  # noqa: ARG002
+        with self._lock:
+            yield self
+
+    def get(self, kind: str, key: str) -> dict[str, Any] | None:
+        found = self._docs.get((kind, key))
+        return dict(found) if found is not None else None
+
+    def put(self, kind: str, key: str, value: dict[str, Any]) -> None:
+        self._docs[(kind, key)] = dict(value)
+
+
 class TestCardGateway:
-    """One instance keeps its authorizations in memory, as a gateway account would."""
+    """A card gateway account: cards, authorizations and used idempotency keys in ``state``
+    (in memory by default; the application keeps them in the database)."""
 
     name = "test_card"
     __test__ = False  # a gateway named "Test…", not a test class
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._cards: dict[str, tuple[str, CardToken]] = {}  # token -> (number, card)
-        self._payments: dict[str, GatewayPayment] = {}
-        self._done: dict[str, tuple[tuple[object, ...], object]] = {}  # key -> (request, answer)
+    def __init__(self, state: GatewayState | None = None) -> None:
+        self._state = state or MemoryState()
 
     # --- cards -------------------------------------------------------------------------------
 
@@ -110,9 +161,18 @@ class TestCardGateway:
             exp_year=card.exp_year,
             fingerprint=hashlib.sha256(f"openoms-test:{number}".encode()).hexdigest()[:16],
         )
-        with self._lock:
-            self._cards[token] = (number, saved)
+        with self._state.session(token) as state:
+            state.put("card", token, {**asdict(saved), "behaviour": MAGIC.get(number, "approve")})
         return saved
+
+    def card(self, token: str) -> CardToken | None:
+        """What the gateway keeps of a tokenized card (never its number)."""
+        with self._state.session(token) as state:
+            found = state.get("card", token)
+        if found is None:
+            return None
+        found.pop("behaviour", None)
+        return CardToken(**found)
 
     # --- the gateway interface ---------------------------------------------------------------
 
@@ -122,18 +182,17 @@ class TestCardGateway:
         Raises: UnknownPayment (no such token), ImpossiblePaymentCall (a non-positive
         amount, or the key used for another request).
         """
-        request = ("authorize", token, amount)
-        with self._lock:
-            done = self._replay(idempotency_key, request)
+        request = ["authorize", token, amount.amount_minor, amount.currency]
+        with self._state.session(token) as state:
+            done = _replay(state, idempotency_key, request)
             if done is not None:
-                assert isinstance(done, Authorization)
-                return done
+                return _authorization(done)
             if amount.amount_minor <= 0:
                 raise ImpossiblePaymentCall("An authorization needs an amount above zero.")
-            if token not in self._cards:
+            card = state.get("card", token)
+            if card is None:
                 raise UnknownPayment(f"No card with token {token}.", token=token)
-            number, card = self._cards[token]
-            behaviour = MAGIC.get(number, Behaviour())
+            behaviour = BEHAVIOURS[card["behaviour"]]
             now = clock.now()
             if behaviour.decline_code is not None:
                 answer = Authorization(
@@ -149,19 +208,20 @@ class TestCardGateway:
                 reference = f"auth_{secrets.token_hex(10)}"
                 expires = now + timedelta(days=behaviour.valid_days)
                 zero = Money(0, amount.currency)
-                self._payments[reference] = GatewayPayment(
+                payment = GatewayPayment(
                     reference, AuthorizationStatus.AUTHORIZED, amount, zero, zero, expires
                 )
+                state.put("payment", reference, _payment_doc(payment))
                 answer = Authorization(
                     reference,
                     amount,
                     approved=True,
-                    message=f"Authorized on {card.brand} ending {card.last4}.",
+                    message=f"Authorized on {card['brand']} ending {card['last4']}.",
                     avs=behaviour.avs,
                     cvc=behaviour.cvc,
                     expires_at=expires,
                 )
-            self._done[idempotency_key] = (request, answer)
+            state.put("key", idempotency_key, {"request": request, "answer": _auth_doc(answer)})
             return answer
 
     def capture(self, reference: str, amount: Money, *, idempotency_key: str) -> GatewayPayment:
@@ -169,13 +229,12 @@ class TestCardGateway:
 
         Raises: UnknownPayment, ImpossiblePaymentCall.
         """
-        request = ("capture", reference, amount)
-        with self._lock:
-            done = self._replay(idempotency_key, request)
+        request = ["capture", reference, amount.amount_minor, amount.currency]
+        with self._state.session(reference) as state:
+            done = _replay(state, idempotency_key, request)
             if done is not None:
-                assert isinstance(done, GatewayPayment)
-                return done
-            payment = self._current(reference)
+                return _payment(done)
+            payment = _current(state, reference)
             _same_currency(payment, amount)
             if payment.status is AuthorizationStatus.VOIDED:
                 raise ImpossiblePaymentCall(f"{reference} was voided; nothing can be captured.")
@@ -193,28 +252,27 @@ class TestCardGateway:
                 if captured == payment.authorized
                 else AuthorizationStatus.PARTIALLY_CAPTURED
             )
-            return self._keep(
-                idempotency_key, request, replace(payment, captured=captured, status=status)
+            return _keep(
+                state, idempotency_key, request, replace(payment, captured=captured, status=status)
             )
 
     def void(self, reference: str, *, idempotency_key: str) -> GatewayPayment:
         """Release what is authorized and not captured. Raises: UnknownPayment,
         ImpossiblePaymentCall (fully captured, expired)."""
-        request = ("void", reference)
-        with self._lock:
-            done = self._replay(idempotency_key, request)
+        request = ["void", reference]
+        with self._state.session(reference) as state:
+            done = _replay(state, idempotency_key, request)
             if done is not None:
-                assert isinstance(done, GatewayPayment)
-                return done
-            payment = self._current(reference)
+                return _payment(done)
+            payment = _current(state, reference)
             if payment.status is AuthorizationStatus.CAPTURED:
                 raise ImpossiblePaymentCall(f"{reference} is fully captured; refund it instead.")
             if payment.status is AuthorizationStatus.EXPIRED:
                 raise ImpossiblePaymentCall(f"The authorization {reference} has expired already.")
             if payment.status is AuthorizationStatus.VOIDED:
-                return self._keep(idempotency_key, request, payment)
-            return self._keep(
-                idempotency_key, request, replace(payment, status=AuthorizationStatus.VOIDED)
+                return _keep(state, idempotency_key, request, payment)
+            return _keep(
+                state, idempotency_key, request, replace(payment, status=AuthorizationStatus.VOIDED)
             )
 
     def refund(self, reference: str, amount: Money, *, idempotency_key: str) -> GatewayPayment:
@@ -222,13 +280,12 @@ class TestCardGateway:
 
         Raises: UnknownPayment, ImpossiblePaymentCall.
         """
-        request = ("refund", reference, amount)
-        with self._lock:
-            done = self._replay(idempotency_key, request)
+        request = ["refund", reference, amount.amount_minor, amount.currency]
+        with self._state.session(reference) as state:
+            done = _replay(state, idempotency_key, request)
             if done is not None:
-                assert isinstance(done, GatewayPayment)
-                return done
-            payment = self._current(reference)
+                return _payment(done)
+            payment = _current(state, reference)
             _same_currency(payment, amount)
             if amount.amount_minor <= 0 or amount.amount_minor > payment.refundable.amount_minor:
                 raise ImpossiblePaymentCall(
@@ -236,45 +293,106 @@ class TestCardGateway:
                     f"of {reference} is refundable.",
                     refundable=payment.refundable.amount_minor,
                 )
-            return self._keep(
-                idempotency_key, request, replace(payment, refunded=payment.refunded + amount)
+            return _keep(
+                state,
+                idempotency_key,
+                request,
+                replace(payment, refunded=payment.refunded + amount),
             )
 
     def status(self, reference: str) -> GatewayPayment:
         """Raises: UnknownPayment."""
-        with self._lock:
-            return self._current(reference)
+        with self._state.session(reference) as state:
+            return _current(state, reference)
 
-    # --- state -------------------------------------------------------------------------------
 
-    def _current(self, reference: str) -> GatewayPayment:
-        payment = self._payments.get(reference)
-        if payment is None:
-            raise UnknownPayment(f"No payment {reference} at the gateway.", reference=reference)
-        uncaptured = payment.status is AuthorizationStatus.AUTHORIZED
-        if uncaptured and clock.now() >= payment.expires_at:
-            payment = replace(payment, status=AuthorizationStatus.EXPIRED)
-            self._payments[reference] = payment
-        return payment
+# --- state ---------------------------------------------------------------------------------
 
-    def _replay(self, key: str, request: tuple[object, ...]) -> object | None:
-        if not key:
-            raise ImpossiblePaymentCall("Every gateway call needs an idempotency key.")
-        done = self._done.get(key)
-        if done is None:
-            return None
-        if done[0] != request:
-            raise ImpossiblePaymentCall(
-                f"The idempotency key {key!r} was used for another request.", key=key
-            )
-        return done[1]
 
-    def _keep(
-        self, key: str, request: tuple[object, ...], payment: GatewayPayment
-    ) -> GatewayPayment:
-        self._payments[payment.reference] = payment
-        self._done[key] = (request, payment)
-        return payment
+def _current(state: StateSession, reference: str) -> GatewayPayment:
+    doc = state.get("payment", reference)
+    if doc is None:
+        raise UnknownPayment(f"No payment {reference} at the gateway.", reference=reference)
+    payment = _payment(doc)
+    uncaptured = payment.status is AuthorizationStatus.AUTHORIZED
+    if uncaptured and clock.now() >= payment.expires_at:
+        payment = replace(payment, status=AuthorizationStatus.EXPIRED)
+        state.put("payment", reference, _payment_doc(payment))
+    return payment
+
+
+def _replay(state: StateSession, key: str, request: list[Any]) -> dict[str, Any] | None:
+    if not key:
+        raise ImpossiblePaymentCall("Every gateway call needs an idempotency key.")
+    done = state.get("key", key)
+    if done is None:
+        return None
+    if done["request"] != request:
+        raise ImpossiblePaymentCall(
+            f"The idempotency key {key!r} was used for another request.", key=key
+        )
+    answer: dict[str, Any] = done["answer"]
+    return answer
+
+
+def _keep(
+    state: StateSession, key: str, request: list[Any], payment: GatewayPayment
+) -> GatewayPayment:
+    doc = _payment_doc(payment)
+    state.put("payment", payment.reference, doc)
+    state.put("key", key, {"request": request, "answer": doc})
+    return payment
+
+
+def _payment_doc(p: GatewayPayment) -> dict[str, Any]:
+    return {
+        "reference": p.reference,
+        "status": p.status.value,
+        "currency": p.authorized.currency,
+        "authorized": p.authorized.amount_minor,
+        "captured": p.captured.amount_minor,
+        "refunded": p.refunded.amount_minor,
+        "expires_at": p.expires_at.isoformat(),
+    }
+
+
+def _payment(doc: dict[str, Any]) -> GatewayPayment:
+    currency = doc["currency"]
+    return GatewayPayment(
+        doc["reference"],
+        AuthorizationStatus(doc["status"]),
+        Money(doc["authorized"], currency),
+        Money(doc["captured"], currency),
+        Money(doc["refunded"], currency),
+        datetime.fromisoformat(doc["expires_at"]),
+    )
+
+
+def _auth_doc(a: Authorization) -> dict[str, Any]:
+    return {
+        "reference": a.reference,
+        "amount": a.amount.amount_minor,
+        "currency": a.amount.currency,
+        "approved": a.approved,
+        "decline_code": a.decline_code,
+        "message": a.message,
+        "avs": a.avs.value,
+        "cvc": a.cvc.value,
+        "expires_at": a.expires_at.isoformat() if a.expires_at else None,
+    }
+
+
+def _authorization(doc: dict[str, Any]) -> Authorization:
+    return Authorization(
+        doc["reference"],
+        Money(doc["amount"], doc["currency"]),
+        approved=doc["approved"],
+        decline_code=doc["decline_code"],
+        message=doc["message"],
+        avs=CheckResult(doc["avs"]),
+        cvc=CheckResult(doc["cvc"]),
+        expires_at=datetime.fromisoformat(doc["expires_at"]) if doc["expires_at"] else None,
+    )
 
 
 def _card_errors(number: str, card: CardInput) -> list[FieldError]:

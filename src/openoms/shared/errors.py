@@ -23,7 +23,7 @@ class OmsError(Exception):
     """Base of all domain errors. ``kind`` decides the status code at the edge."""
 
     code: ClassVar[str] = "oms_error"
-    kind: ClassVar[str] = "invalid"  # invalid | not_found | conflict | forbidden | unauthorized
+    kind: ClassVar[str] = "invalid"  # invalid | not_found | conflict | forbidden | unauthorized | …
     title: ClassVar[str] = "Request failed"
 
     def __init__(self, detail: str, **data: Any) -> None:

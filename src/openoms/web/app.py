@@ -27,6 +27,9 @@ from openoms.integrations.webhooks.http import router as webhooks_router
 from openoms.inventory.http import router as inventory_router
 from openoms.locations.http import router as locations_router
 from openoms.orders.http import router as orders_router
+from openoms.payments.fraud_http import router as fraud_router
+from openoms.payments.gateways import Gateways
+from openoms.payments.http import router as payments_router
 from openoms.web import problems
 from openoms.web.audit import AuditMiddleware
 from openoms.web.auth import Permit, permit_of, public
@@ -83,6 +86,8 @@ ROUTERS: tuple[tuple[APIRouter, str], ...] = (
     (channels_router, API_PREFIX),
     (customers_router, API_PREFIX),
     (orders_router, API_PREFIX),
+    (payments_router, API_PREFIX),
+    (fraud_router, API_PREFIX),
     (carts_router, API_PREFIX),
     (accounting_router, API_PREFIX),
     (webhooks_router, API_PREFIX),
@@ -111,7 +116,13 @@ def route_table() -> list[RouteEntry]:
     return table
 
 
-def create_app(settings: Settings, db: Database, *, embedded_worker: bool = False) -> FastAPI:
+def create_app(
+    settings: Settings,
+    db: Database,
+    *,
+    embedded_worker: bool = False,
+    gateways: Gateways | None = None,
+) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         worker = None
@@ -134,6 +145,11 @@ def create_app(settings: Settings, db: Database, *, embedded_worker: bool = Fals
     )
     app.state.db = db
     app.state.settings = settings
+    if gateways is None:
+        from openoms.entrypoints.bootstrap import payment_gateways
+
+        gateways = payment_gateways(settings, db)
+    app.state.gateways = gateways
     app.state.sessions = SessionCodec(secret_key(settings), int(settings.session_hours * 3600))
     problems.install(app)
     app.add_middleware(

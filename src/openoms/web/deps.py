@@ -8,12 +8,18 @@ from fastapi import Depends, Request
 
 from openoms.identity.model import PermissionDenied, Principal
 from openoms.infra.db import Database, UnitOfWork
+from openoms.payments.gateways import Gateways
 from openoms.web.auth import current_principal
 
 
 def get_db(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
+
+
+def get_gateways(request: Request) -> Gateways:
+    gateways: Gateways = request.app.state.gateways
+    return gateways
 
 
 def write_uow(request: Request) -> UnitOfWork:
@@ -35,6 +41,7 @@ def principal(request: Request) -> Principal:
 
 
 DbDep = Annotated[Database, Depends(get_db)]
+GatewaysDep = Annotated[Gateways, Depends(get_gateways)]
 WriteUow = Annotated[UnitOfWork, Depends(write_uow)]
 ReadUow = Annotated[UnitOfWork, Depends(read_uow)]
 Actor = Annotated[str, Depends(actor)]

@@ -22,6 +22,7 @@ STATUS_BY_KIND = {
     "forbidden": 403,
     "unauthorized": 401,
     "rate_limited": 429,
+    "unavailable": 503,
 }
 PROBLEM_TYPE = "https://openoms.dev/problems/"
 MEDIA_TYPE = "application/problem+json"

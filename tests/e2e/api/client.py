@@ -142,6 +142,9 @@ class ApiClient:
     def put(self, path: str, json: Any = None, **kwargs: Any) -> httpx.Response:
         return self.http.put(path, json=json, **kwargs)
 
+    def delete(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.http.delete(path, **kwargs)
+
     def patch(self, path: str, json: Any = None, **kwargs: Any) -> httpx.Response:
         return self.http.patch(path, json=json, **kwargs)
 

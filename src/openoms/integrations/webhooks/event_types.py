@@ -16,6 +16,14 @@ EVENT_TYPES: dict[str, str] = {
     "order.lines_changed": "Lines were added to an order or their quantities changed; the "
     "payload carries the new version and the balance.",
     "order.resourced": "Stock arrived for a backordered order and was reserved for it.",
+    "payment.authorized": "A card or wallet payment was authorized for an order.",
+    "payment.captured": "Money was captured on a payment, or received for an offline method "
+    "(bank transfer, cash on delivery, invoice).",
+    "payment.failed": "A payment was declined or refused; the order is held for payment.",
+    "payment.voided": "An authorization was released (or an offline payment no longer awaited).",
+    "payment.refunded": "Money was refunded on a payment.",
+    "order.fraud_review": "Fraud screening sent an order to review; it waits on hold.",
+    "order.fraud_rejected": "An order was rejected by fraud screening or in review, and cancelled.",
     "cart.abandoned": "A cart expired: its stock was released; its lines and value are kept.",
     "transfer.requested": "A stock transfer between locations was requested.",
     "transfer.shipped": "A stock transfer left its source location.",

@@ -1,0 +1,176 @@
+"""Payments as part of an order's life: paying at placement, a declined card putting the
+order on hold, a new card releasing it, cancelling that voids or refunds, and capturing
+what a shipment sends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import structlog
+
+from openoms.channels import services as channels
+from openoms.infra.db import Database
+from openoms.orders import lifecycle
+from openoms.orders.model import HoldReason, Order, OrderStatus
+from openoms.orders.queries import load_order, order_id_of
+from openoms.payments.gateways import Gateways
+from openoms.payments.model import (
+    CapturePolicy,
+    GatewayUnavailable,
+    ImpossiblePaymentCall,
+    PaymentNotAllowed,
+    PaymentState,
+    UnknownPayment,
+)
+from openoms.payments.services import operations, screening
+from openoms.payments.services.operations import PaymentInput
+from openoms.payments.services.records import Payment, payments_of
+from openoms.payments.services.screening import Client
+from openoms.shared.errors import OmsError
+
+log = structlog.get_logger()
+
+HOLDABLE = (
+    OrderStatus.PLACED,
+    OrderStatus.CONFIRMED,
+    OrderStatus.ALLOCATED,
+    OrderStatus.BACKORDERED,
+)
+
+
+def pay_order(
+    db: Database, gateways: Gateways, number: str, data: PaymentInput, *, actor: str
+) -> Payment:
+    """Take a payment for an order (at placement, or a new card after a decline).
+
+    A declined payment puts the order on hold (reason ``payment``); an approved one releases
+    an order held for payment; a channel that captures at placement captures at once.
+    Raises: as ``operations.start_payment``.
+    """
+    payment = operations.start_payment(db, gateways, number, data, actor=actor)
+    if payment.state is PaymentState.FAILED:
+        _hold_for_payment(db, number, payment, actor=actor)
+    elif payment.state is PaymentState.AUTHORIZED:
+        with db.reader() as uow:
+            order = load_order(uow, payment.order_id)
+            channel = channels.get_in_transaction(uow, order.channel)
+        if channel.spec.payment_capture is CapturePolicy.AT_PLACEMENT:
+            try:
+                payment = operations.capture(
+                    db, gateways, payment.id, None, actor=actor, reason="captured at placement"
+                )
+            except (GatewayUnavailable, ImpossiblePaymentCall, UnknownPayment) as e:
+                log.warning("payments.capture_at_placement_failed", order=number, error=e.detail)
+        _release_payment_hold(db, number, actor=actor)
+    return payment
+
+
+def after_placement(
+    db: Database,
+    gateways: Gateways,
+    order: Order,
+    data: PaymentInput | None,
+    client: Client | None = None,
+    *,
+    created: bool = True,
+    actor: str,
+) -> Order:
+    """What follows a new order: the payment that came with it, then fraud screening (which
+    sees the card's AVS and CVC results). A channel that sends the same order again gets no
+    second payment and no second screening. Returns the order as it is now."""
+    if created:
+        with db.reader() as uow:
+            earlier = payments_of(uow, order.id)
+        if data is not None and not earlier:
+            pay_order(db, gateways, order.number, data, actor=actor)
+        screening.screen_order(db, gateways, order.number, client or Client(), actor=actor)
+    with db.reader() as uow:
+        return load_order(uow, order.id)
+
+
+def _hold_for_payment(db: Database, number: str, payment: Payment, *, actor: str) -> None:
+    with db.uow() as uow:
+        order = load_order(uow, order_id_of(uow, number))
+        if order.status not in HOLDABLE:
+            return
+        lifecycle.hold_in_transaction(
+            uow,
+            order,
+            HoldReason.PAYMENT,
+            actor=actor,
+            note=f"payment declined: {payment.message or payment.decline_code}",
+        )
+        uow.commit()
+
+
+def _release_payment_hold(db: Database, number: str, *, actor: str) -> None:
+    with db.uow() as uow:
+        order = load_order(uow, order_id_of(uow, number))
+        if order.status is not OrderStatus.ON_HOLD or order.hold_reason != HoldReason.PAYMENT:
+            return
+        lifecycle.release_in_transaction(uow, order, actor=actor, note="payment authorized")
+        uow.commit()
+
+
+@dataclass(frozen=True)
+class Settled:
+    order: Order
+    problems: list[str]  # payments that could not be settled now (the worker goes on)
+
+
+def cancel_order(
+    db: Database, gateways: Gateways, number: str, *, actor: str, reason: str
+) -> Settled:
+    """Cancel the order, then void what is authorized and refund what was captured.
+
+    Raises: OrderNotFound, IllegalOrderTransition, ValidationFailed.
+    """
+    order = lifecycle.cancel_order(db.uow(), number, actor=actor, reason=reason)
+    problems = []
+    with db.reader() as uow:
+        found = payments_of(uow, order.id)
+    for payment in found:
+        why = f"order cancelled: {reason}"
+        try:
+            if payment.voidable or payment.state in (
+                PaymentState.AWAITING_FUNDS,
+                PaymentState.PARTIALLY_PAID,
+            ):
+                operations.void(db, gateways, payment.id, actor=actor, reason=why)
+            if payment.refundable > 0:
+                operations.refund(db, gateways, payment.id, None, actor=actor, reason=why)
+        except GatewayUnavailable:
+            problems.append(f"{payment.describe()}: the gateway is unreachable; retried later")
+        except (ImpossiblePaymentCall, UnknownPayment, PaymentNotAllowed) as e:
+            problems.append(f"{payment.describe()}: {e.detail}")
+    with db.reader() as uow:
+        return Settled(load_order(uow, order.id), problems)
+
+
+def capture_shipped(
+    db: Database, gateways: Gateways, number: str, amount: int, *, actor: str
+) -> int:
+    """Capture ``amount`` (what a shipment sends, in the order's currency) from the order's
+    card and wallet authorizations, oldest first. Offline methods are not touched (cash is
+    collected at delivery, invoices are paid on terms). Returns the amount captured.
+
+    Raises: OrderNotFound.
+    """
+    with db.reader() as uow:
+        found = payments_of(uow, order_id_of(uow, number))
+    left = amount
+    for payment in found:
+        if left <= 0:
+            break
+        if not payment.method.online or payment.capturable <= 0:
+            continue
+        take = min(left, payment.capturable)
+        try:
+            operations.capture(db, gateways, payment.id, take, actor=actor, reason="shipment")
+        except GatewayUnavailable:
+            pass  # the capture is recorded as pending: the worker completes it
+        except OmsError as e:
+            log.warning("payments.capture_at_shipment_failed", order=number, error=e.detail)
+            continue
+        left -= take
+    return amount - left

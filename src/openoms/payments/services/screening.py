@@ -1,0 +1,419 @@
+"""Fraud screening at placement: gather the facts, score them with the channel's rules,
+record the screening on the order, and act on it — accept, hold for review, or reject
+(cancel and void). Staff then approve or reject what waits in review."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from openoms.channels import services as channels
+from openoms.channels.model import ChannelKind
+from openoms.infra.db import Database, UnitOfWork
+from openoms.orders import lifecycle
+from openoms.orders.model import HoldReason, Order, OrderStatus
+from openoms.orders.queries import history_before, load_order, order_id_of
+from openoms.payments.fraud import (
+    DEFAULT_CONFIG,
+    Blocklist,
+    Decision,
+    FraudConfig,
+    FraudFacts,
+    RuleKind,
+    Screening,
+    screen,
+)
+from openoms.payments.gateways import Gateways
+from openoms.payments.model import CheckResult, PaymentMethod, TransactionKind
+from openoms.payments.orm import fraud_blocklist, fraud_screenings, payment_transactions, payments
+from openoms.payments.services.records import payments_of
+from openoms.shared import clock
+from openoms.shared.errors import Conflict, NotFound, ValidationFailed
+from openoms.shared.events import Event
+
+_s = fraud_screenings.c
+_b = fraud_blocklist.c
+HOLDABLE = (
+    OrderStatus.PLACED,
+    OrderStatus.CONFIRMED,
+    OrderStatus.ALLOCATED,
+    OrderStatus.BACKORDERED,
+)
+
+
+@dataclass(frozen=True)
+class Client:
+    """Where an order came from, as the shop saw it."""
+
+    ip: str | None = None
+    device_id: str | None = None
+
+
+class ScreeningNotFound(NotFound):
+    code = "screening_not_found"
+    title = "No fraud review for this order"
+
+
+class AlreadyReviewed(Conflict):
+    code = "already_reviewed"
+    title = "Already reviewed"
+
+
+def config_of(rules: dict[str, Any] | None) -> FraudConfig:
+    return DEFAULT_CONFIG if rules is None else FraudConfig.from_dict(rules)
+
+
+def screen_order(
+    db: Database, gateways: Gateways, number: str, client: Client, *, actor: str
+) -> Screening | None:
+    """Screen a new order with its channel's rules and act on the decision. Point-of-sale
+    orders (the customer stands at the till) are not screened.
+
+    Returns the screening, or None when the channel is not screened.
+    """
+    with db.uow() as uow:
+        order = load_order(uow, order_id_of(uow, number))
+        channel = channels.get_in_transaction(uow, order.channel)
+        if channel.spec.kind is ChannelKind.POINT_OF_SALE:
+            return None
+        config = config_of(channel.spec.fraud_rules)
+        facts = _facts(uow, order, client, config)
+        result = screen(facts, config, _blocklist(uow))
+        uow.conn.execute(
+            fraud_screenings.insert().values(
+                order_id=order.id,
+                score=result.score,
+                decision=result.decision.value,
+                reasons=result.to_dict()["reasons"],
+                email=order.email,
+                ip=client.ip,
+                device_id=client.device_id,
+                card_fingerprint=facts.card_fingerprint,
+                created_at=clock.now(),
+            )
+        )
+        lifecycle.write_event(
+            uow,
+            order.id,
+            actor,
+            "fraud_screening",
+            None,
+            None,
+            _summary(result),
+            result.to_dict(),
+        )
+        if result.decision is Decision.REVIEW and order.status in HOLDABLE:
+            lifecycle.hold_in_transaction(
+                uow, order, HoldReason.FRAUD, actor=actor, note=f"fraud review: {_summary(result)}"
+            )
+            uow.record(
+                Event(
+                    "order.fraud_review",
+                    {"number": number, "score": result.score, "reasons": _messages(result)},
+                    f"order:{number}",
+                )
+            )
+        uow.commit()
+    if result.decision is Decision.REJECT:
+        from openoms.payments.services import order_payments
+
+        order_payments.cancel_order(
+            db,
+            gateways,
+            number,
+            actor=actor,
+            reason=f"rejected by fraud screening: {_summary(result)}",
+        )
+        with db.uow() as uow:
+            uow.record(
+                Event(
+                    "order.fraud_rejected",
+                    {"number": number, "score": result.score, "reasons": _messages(result)},
+                    f"order:{number}",
+                )
+            )
+            uow.commit()
+    return result
+
+
+def _summary(result: Screening) -> str:
+    if not result.reasons:
+        return f"score {result.score}: no rule fired"
+    return f"score {result.score}: " + "; ".join(_messages(result))
+
+
+def _messages(result: Screening) -> list[str]:
+    return [r.message for r in result.reasons]
+
+
+def _facts(uow: UnitOfWork, order: Order, client: Client, config: FraudConfig) -> FraudFacts:
+    now = clock.now()
+    paid = payments_of(uow, order.id)
+    card = next((p for p in reversed(paid) if p.card_fingerprint), None)
+    avs = cvc = None
+    if card is not None and card.avs:
+        avs, cvc = CheckResult(card.avs), CheckResult(card.cvc or "unavailable")
+    previous, average = history_before(uow, order.customer_id, order.id)
+    total, currency = (
+        (order.base_total_amount, order.base_currency)
+        if order.base_total_amount is not None
+        else (order.total_amount, order.currency)
+    )
+    shipping = order.shipping_address
+    fingerprint = card.card_fingerprint if card else None
+
+    def since(kind: RuleKind) -> datetime:
+        return now - timedelta(minutes=config.window_for(kind))
+
+    def earlier(column: sa.Column[Any], value: str | None, kind: RuleKind) -> int:
+        if value is None:
+            return 0
+        count = uow.conn.execute(
+            sa.select(sa.func.count())
+            .select_from(fraud_screenings)
+            .where(column == value, _s.created_at >= since(kind), _s.order_id != order.id)
+        ).scalar_one()
+        return int(count) + 1  # and this order
+
+    return FraudFacts(
+        total_minor=total,
+        currency=currency,
+        email=order.email,
+        billing_country=str(order.billing_address.get("country") or "") or None,
+        shipping_country=str(shipping.get("country") or "") or None if shipping else None,
+        shipping_address=_one_line(shipping) if shipping else None,
+        ip=client.ip,
+        device_id=client.device_id,
+        card_fingerprint=fingerprint,
+        avs=avs,
+        cvc=cvc,
+        previous_orders=previous,
+        average_order_minor=average,
+        orders_same_email=earlier(_s.email, order.email, RuleKind.VELOCITY_EMAIL),
+        orders_same_card=earlier(_s.card_fingerprint, fingerprint, RuleKind.VELOCITY_CARD),
+        orders_same_ip=earlier(_s.ip, client.ip, RuleKind.VELOCITY_IP),
+        orders_same_device=earlier(_s.device_id, client.device_id, RuleKind.VELOCITY_DEVICE),
+        failed_authorizations=_failed_authorizations(
+            uow, order.email, fingerprint, since(RuleKind.FAILED_AUTHORIZATIONS)
+        ),
+    )
+
+
+def _one_line(address: dict[str, Any]) -> str:
+    parts = ("line1", "line2", "postal_code", "city", "country")
+    return ", ".join(str(address[p]) for p in parts if address.get(p))
+
+
+def _failed_authorizations(
+    uow: UnitOfWork, email: str, fingerprint: str | None, since: datetime
+) -> int:
+    from openoms.orders.orm import orders
+
+    t, p = payment_transactions.c, payments.c
+    same = orders.c.email == email
+    if fingerprint is not None:
+        same = sa.or_(same, p.card_fingerprint == fingerprint)
+    count = uow.conn.execute(
+        sa.select(sa.func.count())
+        .select_from(
+            payment_transactions.join(payments, p.id == t.payment_id).join(
+                orders, orders.c.id == p.order_id
+            )
+        )
+        .where(
+            t.kind == TransactionKind.AUTHORIZATION.value,
+            t.status == "failed",
+            t.created_at >= since,
+            p.method == PaymentMethod.CARD.value,
+            same,
+        )
+    ).scalar_one()
+    return int(count)
+
+
+def _blocklist(uow: UnitOfWork) -> Blocklist:
+    rows = uow.conn.execute(sa.select(_b.kind, _b.value)).all()
+    by_kind: dict[str, set[str]] = {"email": set(), "ip": set(), "card": set(), "address": set()}
+    for kind, value in rows:
+        by_kind.setdefault(kind, set()).add(value)
+    return Blocklist(
+        emails=frozenset(by_kind["email"]),
+        ips=frozenset(by_kind["ip"]),
+        card_fingerprints=frozenset(by_kind["card"]),
+        addresses=frozenset(by_kind["address"]),
+    )
+
+
+# --- the review queue --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Review:
+    id: int
+    order_number: str
+    email: str
+    currency: str
+    total_amount: int
+    score: int
+    decision: str
+    reasons: list[dict[str, Any]]
+    created_at: datetime
+    review: str | None
+    reviewed_by: str | None
+    reviewed_at: datetime | None
+    review_note: str
+
+
+def review_queue(uow: UnitOfWork, *, waiting: bool = True, limit: int = 100) -> list[Review]:
+    """Screenings that sent their order to review, oldest first; ``waiting``: only those
+    not reviewed yet."""
+    from openoms.orders.orm import orders
+
+    o = orders.c
+    query = (
+        sa.select(fraud_screenings, o.number, o.currency, o.total_amount)
+        .join(orders, o.id == _s.order_id)
+        .where(_s.decision == Decision.REVIEW.value)
+        .order_by(_s.id if waiting else _s.id.desc())
+        .limit(limit)
+    )
+    if waiting:
+        query = query.where(_s.review.is_(None))
+    with uow:
+        rows = uow.conn.execute(query).all()
+    return [
+        Review(
+            r.id,
+            r.number,
+            r.email,
+            r.currency,
+            r.total_amount,
+            r.score,
+            r.decision,
+            list(r.reasons),
+            r.created_at,
+            r.review,
+            r.reviewed_by,
+            r.reviewed_at,
+            r.review_note,
+        )
+        for r in rows
+    ]
+
+
+def approve(db: Database, number: str, *, actor: str, note: str = "") -> Order:
+    """Let an order in review go on. Raises: OrderNotFound, ScreeningNotFound,
+    AlreadyReviewed."""
+    with db.uow() as uow:
+        order = load_order(uow, order_id_of(uow, number))
+        _mark(uow, order, "approved", actor, note)
+        if order.status is OrderStatus.ON_HOLD and order.hold_reason == HoldReason.FRAUD:
+            lifecycle.release_in_transaction(
+                uow, order, actor=actor, note=note or "fraud review: approved"
+            )
+        uow.commit()
+    with db.reader() as uow:
+        return load_order(uow, order.id)
+
+
+def reject(db: Database, gateways: Gateways, number: str, *, actor: str, note: str = "") -> Order:
+    """Cancel an order in review and void or refund its payments. Raises: OrderNotFound,
+    ScreeningNotFound, AlreadyReviewed."""
+    from openoms.payments.services import order_payments
+
+    with db.uow() as uow:
+        order = load_order(uow, order_id_of(uow, number))
+        _mark(uow, order, "rejected", actor, note)
+        uow.record(
+            Event(
+                "order.fraud_rejected",
+                {"number": number, "reviewed_by": actor, "note": note},
+                f"order:{number}",
+            )
+        )
+        uow.commit()
+    reason = "rejected in fraud review" + (f": {note}" if note else "")
+    return order_payments.cancel_order(db, gateways, number, actor=actor, reason=reason).order
+
+
+def _mark(uow: UnitOfWork, order: Order, verdict: str, actor: str, note: str) -> None:
+    found = uow.conn.execute(
+        sa.select(_s.id, _s.review)
+        .where(_s.order_id == order.id, _s.decision == Decision.REVIEW.value)
+        .order_by(_s.id.desc())
+        .limit(1)
+    ).first()
+    if found is None:
+        raise ScreeningNotFound(
+            f"Order {order.number} is not in fraud review.", number=order.number
+        )
+    if found.review is not None:
+        raise AlreadyReviewed(
+            f"Order {order.number} was {found.review} already.", number=order.number
+        )
+    uow.conn.execute(
+        fraud_screenings.update()
+        .where(_s.id == found.id, _s.review.is_(None))
+        .values(review=verdict, reviewed_by=actor, reviewed_at=clock.now(), review_note=note)
+    )
+    lifecycle.write_event(
+        uow, order.id, actor, "fraud_review", None, None, f"fraud review: {verdict}", {"note": note}
+    )
+
+
+# --- the blocklist -----------------------------------------------------------------------
+
+BLOCK_KINDS = ("email", "ip", "card", "address")
+
+
+@dataclass(frozen=True)
+class BlockEntry:
+    id: int
+    kind: str
+    value: str
+    note: str
+    created_by: str
+    created_at: datetime
+
+
+def block(uow: UnitOfWork, kind: str, value: str, *, actor: str, note: str = "") -> BlockEntry:
+    """Raises: ValidationFailed (unknown kind, a value that is not an email, IP or network)."""
+    if kind not in BLOCK_KINDS:
+        raise ValidationFailed.single("kind", f"must be one of {', '.join(BLOCK_KINDS)}")
+    value = value.strip()
+    field = {"email": "emails", "ip": "ips", "card": "card_fingerprints", "address": "addresses"}
+    try:
+        Blocklist(**{field[kind]: frozenset({value})})
+    except ValidationFailed as e:
+        raise ValidationFailed.single("value", e.errors[0].message) from None
+    with uow:
+        found = uow.conn.execute(
+            sa.select(_b.id).where(_b.kind == kind, _b.value == value)
+        ).scalar()
+        if found is None:
+            found = uow.conn.execute(
+                fraud_blocklist.insert()
+                .values(kind=kind, value=value, note=note, created_by=actor, created_at=clock.now())
+                .returning(_b.id)
+            ).scalar_one()
+        row = uow.conn.execute(sa.select(fraud_blocklist).where(_b.id == found)).one()
+        uow.commit()
+    return BlockEntry(row.id, row.kind, row.value, row.note, row.created_by, row.created_at)
+
+
+def blocklist(uow: UnitOfWork) -> list[BlockEntry]:
+    with uow:
+        rows = uow.conn.execute(sa.select(fraud_blocklist).order_by(_b.kind, _b.value)).all()
+    return [BlockEntry(r.id, r.kind, r.value, r.note, r.created_by, r.created_at) for r in rows]
+
+
+def unblock(uow: UnitOfWork, entry_id: int) -> None:
+    """Raises: NotFound."""
+    with uow:
+        gone = uow.conn.execute(fraud_blocklist.delete().where(_b.id == entry_id)).rowcount
+        if not gone:
+            raise NotFound(f"No blocklist entry {entry_id}.", id=entry_id)
+        uow.commit()

@@ -1,0 +1,166 @@
+"""Fraud screening at placement, on SQLite and PostgreSQL: facts gathered from the
+database, decisions acted on, and the review queue."""
+
+from __future__ import annotations
+
+import pytest
+
+from openoms.infra.db import Database
+from openoms.orders import queries
+from openoms.orders.model import OrderStatus
+from openoms.orders.placement import LineInput, place_order
+from openoms.payments.model import PaymentState
+from openoms.payments.services import order_payments, screening
+from openoms.payments.services.records import payments_of
+from openoms.payments.services.screening import AlreadyReviewed, Client, ScreeningNotFound
+from openoms.shared.errors import ValidationFailed
+from tests.builders import address, make_channel, make_location, make_sku, random_code, stock
+from tests.integration.payment_setup import an_order, card, gateways_for
+from tests.integration.test_orders import _order
+
+STRICT = {
+    "review_at": 30,
+    "reject_at": 100,
+    "rules": [
+        {"kind": "velocity_email", "points": 30, "threshold": 2},
+        {"kind": "country_mismatch", "points": 15},
+        {"kind": "avs_fail", "points": 20},
+        {"kind": "blocklist_email", "points": 100, "force_decision": "reject"},
+        {"kind": "blocklist_ip", "points": 100, "force_decision": "reject"},
+    ],
+}
+
+
+def _timeline_kinds(db: Database, number: str) -> list[str]:
+    return [e.kind for e in queries.timeline(db.reader(), number)]
+
+
+def _place(db: Database, channel: str, sku: str, email: str, **extra: object):  # type: ignore[no-untyped-def]
+    data = _order(channel, LineInput(sku, 1, 2000), email=email, **extra)
+    return place_order(db.uow(), data, actor="shop").order
+
+
+def test_a_plain_order_is_accepted_and_its_screening_is_on_the_timeline(db: Database) -> None:
+    gateways = gateways_for(db)
+    placed = an_order(db)
+    order = order_payments.after_placement(
+        db, gateways, placed.order, card(gateways), Client("198.51.100.4", "dev-1"), actor="shop"
+    )
+    assert order.status is OrderStatus.ALLOCATED
+    events = queries.timeline(db.reader(), order.number)
+    (screened,) = [e for e in events if e.kind == "fraud_screening"]
+    assert screened.data["decision"] == "accept"
+    assert screened.reason == "score 0: no rule fired"
+
+
+def test_a_third_order_from_one_email_within_the_hour_waits_in_review(db: Database) -> None:
+    # given a channel that reviews at 30 points and allows 2 orders per email per hour
+    gateways = gateways_for(db)
+    channel = make_channel(db, fraud_rules=STRICT)
+    sku, site = make_sku(db), make_location(db, lat=52.37, lon=4.89).code
+    stock(db, sku, site, 20)
+    email = f"{random_code('v').lower()}@example.com"
+    decisions = []
+    for _ in range(3):
+        order = _place(db, channel, sku, email)
+        after = order_payments.after_placement(db, gateways, order, card(gateways), actor="shop")
+        decisions.append((after.status, after.hold_reason))
+    # then the third is held for fraud, with its reasons, in the queue
+    assert decisions[:2] == [(OrderStatus.ALLOCATED, None)] * 2
+    assert decisions[2] == (OrderStatus.ON_HOLD, "fraud")
+    waiting = [r for r in screening.review_queue(db.reader()) if r.email == email]
+    (review,) = waiting
+    assert review.score == 30
+    assert (
+        review.reasons[0]["message"] == "3 orders from this email in the last 60 minutes (limit 2)"
+    )
+    # when staff approve it, it goes on; a second verdict is refused
+    approved = screening.approve(db, review.order_number, actor="fin", note="called the customer")
+    assert approved.status is OrderStatus.ALLOCATED
+    with pytest.raises(AlreadyReviewed):
+        screening.reject(db, gateways, review.order_number, actor="fin")
+    assert "fraud_review" in _timeline_kinds(db, review.order_number)
+
+
+def test_rejecting_in_review_cancels_the_order_and_voids_its_card(db: Database) -> None:
+    gateways = gateways_for(db)
+    channel = make_channel(db, fraud_rules={**STRICT, "review_at": 15})
+    sku, site = make_sku(db), make_location(db, lat=52.37, lon=4.89).code
+    stock(db, sku, site, 5)
+    # billing in Germany, shipping to the Netherlands: 15 points, review
+    order = _place(
+        db,
+        channel,
+        sku,
+        f"{random_code('m').lower()}@example.com",
+        billing_address=address(country="DE", city="Berlin"),
+    )
+    held = order_payments.after_placement(db, gateways, order, card(gateways), actor="shop")
+    assert held.hold_reason == "fraud"
+    rejected = screening.reject(db, gateways, order.number, actor="fin", note="stolen card")
+    assert rejected.status is OrderStatus.CANCELLED
+    with db.reader() as uow:
+        (payment,) = payments_of(uow, order.id)
+    assert payment.state is PaymentState.VOIDED
+    with pytest.raises(AlreadyReviewed):
+        screening.approve(db, order.number, actor="fin")
+    never = an_order(db).order.number
+    with pytest.raises(ScreeningNotFound):
+        screening.approve(db, never, actor="fin")
+
+
+def test_a_blocklisted_ip_is_rejected_at_placement_and_its_card_voided(db: Database) -> None:
+    gateways = gateways_for(db)
+    channel = make_channel(db, fraud_rules=STRICT)
+    screening.block(db.uow(), "ip", "203.0.113.0/24", actor="fin", note="chargebacks")
+    sku, site = make_sku(db), make_location(db, lat=52.37, lon=4.89).code
+    stock(db, sku, site, 5)
+    order = _place(db, channel, sku, f"{random_code('b').lower()}@example.com")
+    after = order_payments.after_placement(
+        db, gateways, order, card(gateways), Client("203.0.113.77"), actor="shop"
+    )
+    assert after.status is OrderStatus.CANCELLED
+    with db.reader() as uow:
+        (payment,) = payments_of(uow, order.id)
+    assert payment.state is PaymentState.VOIDED
+    screened = [
+        e for e in queries.timeline(db.reader(), order.number) if e.kind == "fraud_screening"
+    ]
+    assert screened[0].data["decision"] == "reject"
+    assert "203.0.113.0/24" in (screened[0].reason or "")
+
+
+def test_an_address_check_failure_adds_to_the_score(db: Database) -> None:
+    gateways = gateways_for(db)
+    channel = make_channel(db, fraud_rules={**STRICT, "review_at": 20})
+    sku, site = make_sku(db), make_location(db, lat=52.37, lon=4.89).code
+    stock(db, sku, site, 5)
+    order = _place(db, channel, sku, f"{random_code('a').lower()}@example.com")
+    avs_fails = card(gateways, "4000000000000010")
+    after = order_payments.after_placement(db, gateways, order, avs_fails, actor="shop")
+    assert after.hold_reason == "fraud"
+
+
+def test_point_of_sale_orders_are_not_screened(db: Database) -> None:
+    gateways = gateways_for(db)
+    placed = an_order(db, kind="point_of_sale")
+    order_payments.after_placement(db, gateways, placed.order, None, actor="till")
+    assert "fraud_screening" not in _timeline_kinds(db, placed.order.number)
+
+
+def test_the_blocklist_refuses_what_it_cannot_match(db: Database) -> None:
+    with pytest.raises(ValidationFailed, match="not an IP"):
+        screening.block(db.uow(), "ip", "300.1.1.1", actor="fin")
+    with pytest.raises(ValidationFailed, match="must be one of"):
+        screening.block(db.uow(), "phone", "+31 6", actor="fin")
+    entry = screening.block(db.uow(), "email", "@fraud.example", actor="fin")
+    again = screening.block(db.uow(), "email", "@fraud.example", actor="fin")
+    assert entry.id == again.id
+    screening.unblock(db.uow(), entry.id)
+    assert entry.id not in [e.id for e in screening.blocklist(db.reader())]
+
+
+def test_a_channel_refuses_bad_fraud_rules(db: Database) -> None:
+    with pytest.raises(ValidationFailed) as e:
+        make_channel(db, fraud_rules={"review_at": 90, "reject_at": 50, "rules": []})
+    assert all(err.field.startswith("fraud_rules.") for err in e.value.errors)
