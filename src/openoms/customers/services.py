@@ -187,6 +187,23 @@ def match_or_create(
     return int(new_id)
 
 
+def get_in_transaction(uow: UnitOfWork, customer_id: int) -> Customer:
+    """For other domains inside their unit of work. Raises: CustomerNotFound."""
+    return _load(uow.conn, customer_id)
+
+
+def customer_id_by_email(uow: UnitOfWork, email: str) -> int:
+    """The customer known by this email (any of theirs). Raises: CustomerNotFound."""
+    found = uow.conn.execute(
+        sa.select(customer_emails.c.customer_id).where(
+            customer_emails.c.email == normalize_email(email)
+        )
+    ).scalar()
+    if found is None:
+        raise CustomerNotFound(f"No customer with email {email}.", email=email)
+    return int(found)
+
+
 def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 

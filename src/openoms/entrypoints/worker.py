@@ -21,6 +21,8 @@ from openoms.integrations.webhooks.fanout import dispatch_events
 from openoms.integrations.webhooks.relay import deliver_due
 from openoms.inventory.services.reservations import expire_reservations
 from openoms.orders.backorders import resource_backorders
+from openoms.receivables.services.invoices import flag_overdue
+from openoms.receivables.services.quotes import expire_quotes
 
 log = structlog.get_logger()
 
@@ -35,6 +37,8 @@ def jobs(db: Database, settings: Settings) -> list[tuple[str, Callable[[], int]]
         ("webhooks.attempts_made", lambda: deliver_due(db, settings)),
         ("identity.sign_in_attempts_purged", lambda: purge_attempts(db.uow())),
         ("payments.pending_settled", lambda: _settle_payments(db, settings)),
+        ("receivables.quotes_expired", lambda: expire_quotes(db)),
+        ("receivables.invoices_overdue", lambda: flag_overdue(db)),
     ]
 
 

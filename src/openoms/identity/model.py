@@ -38,6 +38,8 @@ class Permission(StrEnum):
     PAYMENTS_CAPTURE = "payments.capture"  # capture, void, record money received
     PAYMENTS_REFUND = "payments.refund"
     FRAUD_REVIEW = "fraud.review"  # approve or reject orders in review; the blocklist
+    QUOTES_MANAGE = "quotes.manage"  # B2B quotes: create, edit, send, accept, reject
+    INVOICES_MANAGE = "invoices.manage"  # issue and void invoices, record payments, statements
     FULFILLMENT_SHIP = "fulfillment.ship"
     PURCHASING_MANAGE = "purchasing.manage"
     WEBHOOKS_MANAGE = "webhooks.manage"
@@ -82,6 +84,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.CARTS_MANAGE,
         P.CUSTOMERS_EDIT,
         P.INVENTORY_RESERVE,
+        P.QUOTES_MANAGE,
     },
     Role.WAREHOUSE: _VIEW - {P.CUSTOMERS_VIEW}
     | {
@@ -97,6 +100,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.PAYMENTS_CAPTURE,
         P.PAYMENTS_REFUND,
         P.FRAUD_REVIEW,
+        P.INVOICES_MANAGE,
+        P.CUSTOMERS_VIEW,
     },
     Role.PURCHASING: _VIEW - {P.CUSTOMERS_VIEW} | {P.CATALOG_EDIT, P.PURCHASING_MANAGE},
     Role.READ_ONLY: _VIEW,

@@ -15,6 +15,7 @@ from openoms.inventory import orm as inventory_orm
 from openoms.locations import orm as locations_orm
 from openoms.orders import orm as orders_orm
 from openoms.payments import orm as payments_orm
+from openoms.receivables import orm as receivables_orm
 
 _ALL = (
     catalog_orm,
@@ -31,5 +32,6 @@ _ALL = (
     carts_orm,
     identity_orm,
     payments_orm,
+    receivables_orm,
 )
 target_metadata = metadata

@@ -27,7 +27,9 @@ from openoms.orders.schemas import (
     ReleaseIn,
     TimelineEventOut,
 )
+from openoms.payments.model import PaymentMethod
 from openoms.payments.services import order_payments
+from openoms.receivables.services.companies import company_of_email
 from openoms.shared.errors import ValidationFailed
 from openoms.shared.money import Money
 from openoms.web.auth import current_principal, permit
@@ -76,6 +78,12 @@ def create_order(
     actor = caller.actor
     data = body.to_input()
     payment = body.payment.to_input(data.currency) if body.payment else None
+    on_terms = payment is not None and payment.method is PaymentMethod.INVOICE
+    if on_terms and company_of_email(db.reader(), data.email) is None:
+        raise ValidationFailed.single(
+            "payment.method",
+            f"payment on terms is for company customers; {data.email} is no company's contact",
+        )
     placed = placement.place_order(db.uow(), data, actor=actor)
     if not placed.created:
         response.status_code = status.HTTP_200_OK

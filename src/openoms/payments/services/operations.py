@@ -377,6 +377,54 @@ def _settle_capture(
     )
 
 
+def receive_in_transaction(
+    uow: UnitOfWork, payment_id: int, amount: int, *, actor: str, reason: str = ""
+) -> Payment:
+    """Money received for an offline method (bank transfer, cash on delivery, invoice),
+    inside the caller's transaction: an invoice payment, a bank statement line.
+
+    Raises: PaymentNotFound, PaymentNotAllowed (an online method, more than is awaited).
+    """
+    payment = load_payment(uow, payment_id)
+    if payment.method.online:
+        raise PaymentNotAllowed(
+            f"Payment {payment_id} is taken through {payment.gateway}; capture it there.",
+            payment_id=payment_id,
+        )
+    _reserve(
+        uow,
+        payment,
+        _p.capture_pending,
+        amount,
+        guard=_p.captured_amount + _p.capture_pending + amount <= _p.authorized_amount,
+        states=(PaymentState.AWAITING_FUNDS, PaymentState.PARTIALLY_PAID),
+        refusal=lambda p: (
+            f"Cannot record {p.money(amount).format()}: "
+            f"{p.money(max(p.capturable, 0)).format()} is awaited on payment {p.id}."
+        ),
+    )
+    txn_id, _ = insert_transaction(
+        uow, payment, TransactionKind.CAPTURE, amount, actor=actor, reason=reason
+    )
+    _settle_capture(uow, payment.id, txn_id, amount, None, actor=actor)
+    return load_payment(uow, payment_id)
+
+
+def outstanding_on_terms(uow: UnitOfWork, order_ids: sa.Select[Any]) -> int:
+    """What the orders (a select of order ids) still owe on payment terms (method
+    ``invoice``): expected and not received, in minor units of their currency."""
+    owed = uow.conn.execute(
+        sa.select(
+            sa.func.coalesce(sa.func.sum(_p.authorized_amount - _p.captured_amount), 0)
+        ).where(
+            _p.order_id.in_(order_ids.scalar_subquery()),
+            _p.method == PaymentMethod.INVOICE.value,
+            _p.state.in_([PaymentState.AWAITING_FUNDS.value, PaymentState.PARTIALLY_PAID.value]),
+        )
+    ).scalar_one()
+    return int(owed)
+
+
 # --- void --------------------------------------------------------------------------------
 
 

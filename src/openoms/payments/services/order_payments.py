@@ -18,6 +18,7 @@ from openoms.payments.model import (
     CapturePolicy,
     GatewayUnavailable,
     ImpossiblePaymentCall,
+    PaymentMethod,
     PaymentNotAllowed,
     PaymentState,
     UnknownPayment,
@@ -47,6 +48,8 @@ def pay_order(
     an order held for payment; a channel that captures at placement captures at once.
     Raises: as ``operations.start_payment``.
     """
+    if data.method is PaymentMethod.INVOICE:
+        _check_on_terms(db, number)
     payment = operations.start_payment(db, gateways, number, data, actor=actor)
     if payment.state is PaymentState.FAILED:
         _hold_for_payment(db, number, payment, actor=actor)
@@ -63,6 +66,20 @@ def pay_order(
                 log.warning("payments.capture_at_placement_failed", order=number, error=e.detail)
         _release_payment_hold(db, number, actor=actor)
     return payment
+
+
+def _check_on_terms(db: Database, number: str) -> None:
+    """Raises: PaymentNotAllowed (the customer buys for no company)."""
+    from openoms.receivables.services.companies import company_of_customer
+
+    with db.reader() as uow:
+        order = load_order(uow, order_id_of(uow, number))
+        if company_of_customer(uow, order.customer_id) is None:
+            raise PaymentNotAllowed(
+                f"Payment on terms is for company customers; {order.email} is no company's "
+                "contact.",
+                number=number,
+            )
 
 
 def after_placement(
@@ -83,6 +100,10 @@ def after_placement(
             earlier = payments_of(uow, order.id)
         if data is not None and not earlier:
             pay_order(db, gateways, order.number, data, actor=actor)
+            if data.method is PaymentMethod.INVOICE:
+                from openoms.receivables.services.companies import check_credit
+
+                check_credit(db, order.number, actor=actor)
         screening.screen_order(db, gateways, order.number, client or Client(), actor=actor)
     with db.reader() as uow:
         return load_order(uow, order.id)
