@@ -114,6 +114,15 @@ class GatewayUnavailable(OmsError):
     title = "Payment gateway unavailable"
 
 
+class GatewayMisconfigured(OmsError):
+    """The gateway refused this installation's credentials or permissions (a wrong, revoked
+    or restricted key): an operator must fix the settings; retrying does not help."""
+
+    code = "gateway_misconfigured"
+    kind = "unavailable"
+    title = "Payment gateway misconfigured"
+
+
 class Gateway(Protocol):
     """What the payments service asks of any card or wallet gateway.
 
