@@ -30,6 +30,7 @@ from openoms.orders.http import router as orders_router
 from openoms.payments.fraud_http import router as fraud_router
 from openoms.payments.gateways import Gateways
 from openoms.payments.http import router as payments_router
+from openoms.receivables.http import router as receivables_router
 from openoms.web import problems
 from openoms.web.audit import AuditMiddleware
 from openoms.web.auth import Permit, permit_of, public
@@ -88,6 +89,7 @@ ROUTERS: tuple[tuple[APIRouter, str], ...] = (
     (orders_router, API_PREFIX),
     (payments_router, API_PREFIX),
     (fraud_router, API_PREFIX),
+    (receivables_router, API_PREFIX),
     (carts_router, API_PREFIX),
     (accounting_router, API_PREFIX),
     (webhooks_router, API_PREFIX),

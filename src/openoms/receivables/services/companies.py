@@ -195,6 +195,13 @@ def open_receivables(uow: UnitOfWork, company_id: int, *, but: int | None = None
     return outstanding_on_terms(uow, order_ids)
 
 
+def credit_of(uow: UnitOfWork, code: str) -> tuple[Company, int]:
+    """The company and what it owes on terms now. Raises: CompanyNotFound."""
+    with uow:
+        company = _load(uow, code)
+        return company, open_receivables(uow, company.id)
+
+
 def check_credit(db: Database, number: str, *, actor: str) -> CreditCheck | None:
     """Hold an order on terms (reason ``credit``) when it takes its company over the credit
     limit. Returns the check, or None when the customer is no company's contact."""
