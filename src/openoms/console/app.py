@@ -13,9 +13,11 @@ from openoms.console import (
     configuration,
     customers,
     dashboard,
+    fraud,
     inventory,
     order_entry,
     orders,
+    payments,
     settings,
 )
 from openoms.console.pages import HERE, LoginRequired, PageForbidden, render
@@ -29,6 +31,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     dashboard.router,
     order_entry.router,  # before orders: /orders/new is not an order number
     orders.router,
+    payments.router,
+    fraud.router,
     inventory.router,
     customers.router,
     settings.router,

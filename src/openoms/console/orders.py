@@ -4,20 +4,23 @@ lines, allocations and why, timeline, and the actions the user's role allows."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Annotated
+from typing import Annotated, TypeVar
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
 from openoms.console.pages import field_errors, page, problem_text, redirect, render, user_of
+from openoms.console.payment_panel import fraud_review, payments_panel
 from openoms.customers.model import PostalAddress
 from openoms.identity.model import Permission as P
 from openoms.identity.services import users
 from openoms.infra.db import UnitOfWork
 from openoms.orders import changes, lifecycle, queries
-from openoms.orders.model import HoldReason, OrderNotFound, OrderStatus
+from openoms.orders.model import HoldReason, OrderNotFound, OrderStatus, TimelineEvent
+from openoms.payments.services import order_payments
 from openoms.shared.errors import OmsError, ValidationFailed
 
 router = APIRouter(include_in_schema=False)  # pages, not API
@@ -105,7 +108,7 @@ def save_view(
 
 @router.get("/orders/{number}", dependencies=[page(P.ORDERS_VIEW)])
 def order_detail(request: Request, number: str) -> Response:
-    _in_scope(request, number)
+    check_in_scope(request, number)
     db = request.app.state.db
     order = queries.get_order(db.reader(), number)
     events = queries.timeline(db.reader(), number)
@@ -114,14 +117,45 @@ def order_detail(request: Request, number: str) -> Response:
         "console/orders/detail.html",
         {
             "order": order,
-            "events": list(reversed(events)),
+            "events": [_entry(e) for e in reversed(events)],
             "hold_reasons": list(HoldReason),
             "errors": {},
+            "money": payments_panel(request, user_of(request), order),
+            "review": fraud_review(request, order),
         },
     )
 
 
-def _in_scope(request: Request, number: str) -> None:
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    actor: str
+    from_status: str | None
+    to_status: str | None  # set for a status change
+    title: str
+    text: str
+
+
+SCREENED = {"accept": "accepted", "review": "sent to review", "reject": "rejected"}
+
+
+def _entry(e: TimelineEvent) -> TimelineEntry:
+    """A timeline event worded for people."""
+    text = e.reason or ""
+    title = str(e.kind).replace("_", " ").capitalize()
+    if e.kind == "payment" and e.data.get("payment_status"):
+        text += f" (payment status: {str(e.data['payment_status']).replace('_', ' ')})"
+    elif e.kind == "fraud_screening":
+        decision = SCREENED.get(str(e.data.get("decision")), "")
+        text = f"{decision}, {text}" if decision else text
+    elif e.kind == "fraud_review":
+        text = text.removeprefix("fraud review: ")
+        if e.data.get("note"):
+            text += f" — “{e.data['note']}”"
+    return TimelineEntry(e.at, e.actor, e.from_status, e.to_status, title, text)
+
+
+def check_in_scope(request: Request, number: str) -> None:
     """To a user limited to some locations or channels, other orders do not exist."""
     me = user_of(request)
     if me.scope.is_limited and not queries.is_visible(
@@ -131,17 +165,38 @@ def _in_scope(request: Request, number: str) -> None:
 
 
 Action = Callable[[UnitOfWork, str], object]  # (unit of work, actor) -> the use case's result
+T = TypeVar("T")
+
+
+def order_action(
+    request: Request,
+    number: str,
+    action: str,
+    do: Callable[[], T],
+    *,
+    said: Callable[[T], str | tuple[str, str]] | None = None,
+    back: str | None = None,
+) -> Response:
+    """Run an action on an order; back to the order (or ``back``) with what happened, or
+    with why not: a refused action changes nothing and says so in an error message.
+    ``said`` words the outcome from the action's result ("Refunded €5.00 on …"), or gives
+    (kind, message) when the outcome is not a plain success (a declined card)."""
+    check_in_scope(request, number)
+    target = back or f"/console/orders/{number}"
+    try:
+        result = do()
+    except OmsError as e:
+        return redirect(request, target, f"{action} not done: {problem_text(e)}", "error")
+    outcome = said(result) if said else f"{action}: done."
+    kind, message = ("success", outcome) if isinstance(outcome, str) else outcome
+    return redirect(request, target, message, kind)
 
 
 def _act(request: Request, number: str, action: str, do: Action) -> Response:
-    """Run an order action; back to the order with what happened, or why not."""
-    _in_scope(request, number)
-    target = f"/console/orders/{number}"
-    try:
-        do(request.app.state.db.uow(), user_of(request).actor)
-    except OmsError as e:
-        return redirect(request, target, f"{action} not done: {problem_text(e)}", "error")
-    return redirect(request, target, f"{action}: done.")
+    """An order action that runs in one unit of work, as the user."""
+    return order_action(
+        request, number, action, lambda: do(request.app.state.db.uow(), user_of(request).actor)
+    )
 
 
 @router.post("/orders/{number}/hold", dependencies=[page(P.ORDERS_HOLD)])
@@ -181,11 +236,20 @@ def release(
 def cancel(
     request: Request, number: str, reason: Annotated[str, Form(max_length=500)] = ""
 ) -> Response:
-    return _act(
+    """Cancel, then void what is authorized and refund what was captured (as the API)."""
+    db, gateways = request.app.state.db, request.app.state.gateways
+    return order_action(
         request,
         number,
         "Cancelled",
-        lambda uow, actor: lifecycle.cancel_order(uow, number, actor=actor, reason=reason),
+        lambda: order_payments.cancel_order(
+            db, gateways, number, actor=user_of(request).actor, reason=reason
+        ),
+        said=lambda settled: (
+            "Cancelled: done."
+            if not settled.problems
+            else "Cancelled; payments still to settle: " + "; ".join(settled.problems)
+        ),
     )
 
 

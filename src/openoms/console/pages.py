@@ -8,6 +8,7 @@ so (403). Every form that changes something carries the session's CSRF token.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from openoms.identity.model import ROLE_TITLES, Permission, Principal
 from openoms.identity.model import Permission as P
+from openoms.payments.services import screening
 from openoms.shared import clock
 from openoms.shared.errors import FieldError, OmsError, ValidationFailed
 from openoms.shared.money import Money
@@ -87,11 +89,26 @@ def user_of(request: Request) -> Principal:
 # --- rendering ------------------------------------------------------------------------------
 
 
+def _waiting_reviews(request: Request, principal: Principal) -> int | None:
+    """Orders waiting in fraud review (not shown to users who see part of the orders)."""
+    if principal.scope.is_limited:
+        return None
+    return screening.waiting_count(request.app.state.db.reader())
+
+
 @dataclass(frozen=True)
 class NavItem:
     label: str
     href: str
     permission: Permission | None
+    count: Callable[[Request, Principal], int | None] | None = None  # a number next to it
+
+
+@dataclass(frozen=True)
+class NavLink:
+    label: str
+    href: str
+    count: int | None
 
 
 NAV = [
@@ -99,8 +116,19 @@ NAV = [
     NavItem("Orders", "/console/orders", P.ORDERS_VIEW),
     NavItem("Inventory", "/console/inventory", P.INVENTORY_VIEW),
     NavItem("Customers", "/console/customers", P.CUSTOMERS_VIEW),
+    NavItem("Fraud review", "/console/fraud", P.FRAUD_REVIEW, _waiting_reviews),
     NavItem("Settings", "/console/settings", None),
 ]
+
+
+def _nav(request: Request, principal: Principal | None) -> list[NavLink]:
+    if principal is None:
+        return []
+    return [
+        NavLink(n.label, n.href, n.count(request, principal) if n.count else None)
+        for n in NAV
+        if n.permission is None or principal.can(n.permission)
+    ]
 
 
 def render(
@@ -113,9 +141,7 @@ def render(
         "me": principal,
         "role_title": ROLE_TITLES[principal.role] if principal and principal.role else "",
         "csrf": principal.csrf if principal else "",
-        "nav": [
-            n for n in NAV if principal and (n.permission is None or principal.can(n.permission))
-        ],
+        "nav": _nav(request, principal),
         "flashes": flashes,
         "path": request.url.path,
         "P": P,

@@ -270,38 +270,62 @@ class Review:
 def review_queue(uow: UnitOfWork, *, waiting: bool = True, limit: int = 100) -> list[Review]:
     """Screenings that sent their order to review, oldest first; ``waiting``: only those
     not reviewed yet."""
-    from openoms.orders.orm import orders
-
-    o = orders.c
-    query = (
-        sa.select(fraud_screenings, o.number, o.currency, o.total_amount)
-        .join(orders, o.id == _s.order_id)
-        .where(_s.decision == Decision.REVIEW.value)
-        .order_by(_s.id if waiting else _s.id.desc())
-        .limit(limit)
-    )
+    query = _reviews().order_by(_s.id if waiting else _s.id.desc()).limit(limit)
     if waiting:
         query = query.where(_s.review.is_(None))
     with uow:
         rows = uow.conn.execute(query).all()
-    return [
-        Review(
-            r.id,
-            r.number,
-            r.email,
-            r.currency,
-            r.total_amount,
-            r.score,
-            r.decision,
-            list(r.reasons),
-            r.created_at,
-            r.review,
-            r.reviewed_by,
-            r.reviewed_at,
-            r.review_note,
-        )
-        for r in rows
-    ]
+    return [_review(r) for r in rows]
+
+
+def review_of(uow: UnitOfWork, number: str) -> Review | None:
+    """The order's latest screening that sent it to review, reviewed or not."""
+    from openoms.orders.orm import orders
+
+    query = _reviews().where(orders.c.number == number).order_by(_s.id.desc()).limit(1)
+    with uow:
+        row = uow.conn.execute(query).first()
+    return _review(row) if row is not None else None
+
+
+def waiting_count(uow: UnitOfWork) -> int:
+    """How many orders wait for a fraud review."""
+    query = (
+        sa.select(sa.func.count())
+        .select_from(fraud_screenings)
+        .where(_s.decision == Decision.REVIEW.value, _s.review.is_(None))
+    )
+    with uow:
+        return int(uow.conn.execute(query).scalar_one())
+
+
+def _reviews() -> sa.Select[Any]:
+    from openoms.orders.orm import orders
+
+    o = orders.c
+    return (
+        sa.select(fraud_screenings, o.number, o.currency, o.total_amount)
+        .join(orders, o.id == _s.order_id)
+        .where(_s.decision == Decision.REVIEW.value)
+    )
+
+
+def _review(r: Any) -> Review:
+    return Review(
+        r.id,
+        r.number,
+        r.email,
+        r.currency,
+        r.total_amount,
+        r.score,
+        r.decision,
+        list(r.reasons),
+        r.created_at,
+        r.review,
+        r.reviewed_by,
+        r.reviewed_at,
+        r.review_note,
+    )
 
 
 def approve(db: Database, number: str, *, actor: str, note: str = "") -> Order:
