@@ -10,6 +10,7 @@ from openoms.orders.model import Order
 from openoms.orders.placement import LineInput, place_order
 from openoms.payments.gateway_state import SqlGatewayState
 from openoms.payments.gateways import Gateways
+from openoms.payments.giftcards import GiftCardGateway
 from openoms.payments.model import (
     Authorization,
     GatewayPayment,
@@ -28,7 +29,15 @@ EXPIRES_AT_ONCE = "4000000000009987"
 
 
 def gateways_for(db: Database) -> Gateways:
-    return Gateways({"test_card": TestCardGateway(SqlGatewayState(db.engine))})
+    state = SqlGatewayState(db.engine)
+    return Gateways({"test_card": TestCardGateway(state), "gift_card": GiftCardGateway(state)})
+
+
+def gift_card(gateways: Gateways, amount: int) -> PaymentInput:
+    cards = gateways.gift_cards
+    assert cards is not None
+    card = cards.issue(Money(amount, "EUR"), issued_by="test")
+    return PaymentInput(PaymentMethod.GIFT_CARD, token=card.code.lower())
 
 
 def card(gateways: Gateways, number: str = APPROVE) -> PaymentInput:

@@ -5,6 +5,7 @@ gateway."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
@@ -12,7 +13,7 @@ from openoms.infra.db import Database
 from openoms.payments.model import PaymentNotAllowed
 from openoms.payments.services import operations, order_payments
 from openoms.payments.services.records import load_payment, payments_of
-from tests.integration.payment_setup import an_order, card, gateways_for
+from tests.integration.payment_setup import an_order, card, gateways_for, gift_card
 from tests.integration.test_concurrency import _race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("concurrency")]
@@ -98,3 +99,20 @@ def test_a_void_racing_captures_leaves_books_and_gateway_in_agreement(wide: Data
     assert at_gateway.captured.amount_minor == after.captured
     assert after.capture_pending == 0
     assert after.captured <= after.authorized
+
+
+def test_ten_orders_racing_for_one_gift_card_never_overdraw_it(wide: Database) -> None:
+    # given a card with 100.00 and ten orders of 100.00 each paying 30.00 with it
+    gateways = gateways_for(wide)
+    voucher = gift_card(gateways, 10000)
+    orders = [an_order(wide).order.number for _ in range(10)]
+    part = replace(voucher, amount=3000)
+    states = _race(
+        10,
+        lambda i: order_payments.pay_order(wide, gateways, orders[i], part, actor="r").state.value,
+    )
+    # then three are paid, seven declined, the card holds 10.00
+    assert sorted(states).count("authorized") == 3
+    assert states.count("failed") == 7
+    assert gateways.gift_cards is not None
+    assert gateways.gift_cards.card(voucher.token or "").balance == 1000

@@ -4,6 +4,7 @@ movements the gateway did not answer."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -34,6 +35,7 @@ from tests.integration.payment_setup import (
     an_order,
     card,
     gateways_for,
+    gift_card,
 )
 
 
@@ -323,3 +325,41 @@ def payments_of_order(db: Database, order_id: int):  # type: ignore[no-untyped-d
 def load_payment_of(db: Database, payment_id: int):  # type: ignore[no-untyped-def]
     with db.reader() as uow:
         return load_payment(uow, payment_id)
+
+
+def test_a_gift_card_pays_part_and_a_card_the_rest_and_cancelling_gives_it_back(
+    db: Database,
+) -> None:
+    gateways = gateways_for(db)
+    placed = an_order(db)  # 100.00
+    number = placed.order.number
+    voucher = replace(gift_card(gateways, 3000), amount=3000)
+    part = order_payments.pay_order(db, gateways, number, voucher, actor="shop")
+    assert (part.state, part.authorized, part.describe()) == (
+        PaymentState.AUTHORIZED,
+        3000,
+        f"gift card •••• {(voucher.token or '')[-4:].upper()}",
+    )
+    cards = gateways.gift_cards
+    assert cards is not None
+    assert cards.card(voucher.token or "").balance == 0
+    rest = order_payments.pay_order(db, gateways, number, card(gateways), actor="shop")
+    assert rest.authorized == 7000
+    assert _order(db, number).payment_status == OrderPaymentStatus.AUTHORIZED
+    # shipping captures the oldest first: the gift card, then the card
+    assert order_payments.capture_shipped(db, gateways, number, 5000, actor="wh") == 5000
+    assert [p.captured for p in payments_of_order(db, placed.order.id)] == [3000, 2000]
+    order_payments.cancel_order(db, gateways, number, actor="cs", reason="changed mind")
+    assert cards.card(voucher.token or "").balance == 3000
+    assert _order(db, number).payment_status == OrderPaymentStatus.REFUNDED
+
+
+def test_a_gift_card_without_enough_on_it_declines_and_holds_the_order(db: Database) -> None:
+    gateways = gateways_for(db)
+    placed = an_order(db)
+    order = order_payments.after_placement(
+        db, gateways, placed.order, gift_card(gateways, 500), actor="shop"
+    )
+    assert (order.status, order.hold_reason) == (OrderStatus.ON_HOLD, "payment")
+    (payment,) = payments_of_order(db, order.id)
+    assert payment.decline_code == "insufficient_balance"

@@ -9,6 +9,7 @@ from openoms.infra.logging import configure
 from openoms.infra.settings import Settings, get_settings
 from openoms.payments.gateway_state import SqlGatewayState
 from openoms.payments.gateways import Gateways
+from openoms.payments.giftcards import GiftCardGateway
 from openoms.payments.model import Gateway
 from openoms.payments.testcard import TestCardGateway
 
@@ -24,11 +25,13 @@ def database(settings: Settings | None = None) -> Database:
 
 
 def payment_gateways(settings: Settings, db: Database) -> Gateways:
-    """The gateways the settings configure: the test card gateway unless switched off
-    (``OMS_TEST_CARD_GATEWAY=false``), Stripe and PayPal when their keys are set."""
-    found: dict[str, Gateway] = {}
+    """The gateways the settings configure: gift cards always; the test card gateway unless
+    switched off (``OMS_TEST_CARD_GATEWAY=false``); Stripe and PayPal when their keys are
+    set. The built-in ones keep their state in the database."""
+    state = SqlGatewayState(db.engine)
+    found: dict[str, Gateway] = {"gift_card": GiftCardGateway(state)}
     if settings.test_card_gateway:
-        found["test_card"] = TestCardGateway(SqlGatewayState(db.engine))
+        found["test_card"] = TestCardGateway(state)
     if settings.stripe_api_key:
         from openoms.integrations.payments.stripe import StripeGateway
 

@@ -1,4 +1,4 @@
-"""The test card gateway's state in the database, so that it outlives the process and is
+"""The built-in gateways' state in the database, so that it outlives the process and is
 shared by every server and worker, as a real gateway's is."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from openoms.infra.upsert import insert_for
-from openoms.payments.orm import test_gateway_state
+from openoms.payments.orm import gateway_state
 
-_t = test_gateway_state.c
+_t = gateway_state.c
 
 
 class SqlGatewayState:
@@ -39,13 +39,18 @@ class _Session:
         self._conn = conn
 
     def get(self, kind: str, key: str) -> dict[str, Any] | None:
+        # FOR UPDATE: what is read is changed in this transaction (a gift card's balance)
         found = self._conn.execute(
-            sa.select(_t.data).where(_t.kind == kind, _t.key == key)
+            sa.select(_t.data).where(_t.kind == kind, _t.key == key).with_for_update()
         ).scalar()
         return dict(found) if found is not None else None
 
+    def items(self, kind: str) -> list[dict[str, Any]]:
+        rows = self._conn.execute(sa.select(_t.data).where(_t.kind == kind).order_by(_t.key))
+        return [dict(r) for r in rows.scalars()]
+
     def put(self, kind: str, key: str, value: dict[str, Any]) -> None:
-        stmt = insert_for(self._conn, test_gateway_state).values(kind=kind, key=key, data=value)
+        stmt = insert_for(self._conn, gateway_state).values(kind=kind, key=key, data=value)
         self._conn.execute(
             stmt.on_conflict_do_update(index_elements=["kind", "key"], set_={"data": value})
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from openoms.payments.giftcards import GiftCardGateway
 from openoms.payments.model import Gateway, PaymentMethod
 from openoms.payments.testcard import TestCardGateway
 from openoms.shared.errors import ValidationFailed
@@ -16,6 +17,7 @@ from openoms.shared.errors import ValidationFailed
 METHOD_GATEWAYS: dict[PaymentMethod, tuple[str, ...]] = {
     PaymentMethod.CARD: ("stripe", "test_card"),
     PaymentMethod.PAYPAL: ("paypal",),
+    PaymentMethod.GIFT_CARD: ("gift_card",),
 }
 
 
@@ -56,6 +58,11 @@ class Gateways:
         raise ValidationFailed.single(
             "payment.method", f"no gateway for {method.value} payments is configured here"
         )
+
+    @property
+    def gift_cards(self) -> GiftCardGateway | None:
+        found = self._gateways.get("gift_card")
+        return found if isinstance(found, GiftCardGateway) else None
 
     @property
     def test_card(self) -> TestCardGateway | None:

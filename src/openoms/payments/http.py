@@ -5,15 +5,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Query, status
 
 from openoms.identity.model import Permission as P
 from openoms.orders.http import OrderNumber
 from openoms.orders.queries import load_order, order_id_of
+from openoms.payments.gateways import Gateways
+from openoms.payments.giftcards import GiftCardGateway
 from openoms.payments.model import PaymentNotFound
 from openoms.payments.schemas import (
     AmountIn,
     CardTokenOut,
+    GiftCardIn,
+    GiftCardOut,
     PaymentIn,
     PaymentOut,
     TestCardIn,
@@ -23,6 +27,7 @@ from openoms.payments.schemas import (
 from openoms.payments.services import operations, order_payments
 from openoms.payments.services.records import Payment, load_payment, payments_of
 from openoms.shared.errors import ValidationFailed
+from openoms.shared.money import Money
 from openoms.web.auth import permit
 from openoms.web.deps import Actor, DbDep, GatewaysDep, ReadUow
 
@@ -116,3 +121,52 @@ def refund_payment(
     amount = parse_amount(body.amount, payment.currency, "amount")
     done = operations.refund(db, gateways, payment.id, amount, actor=actor, reason=body.reason)
     return PaymentOut.of(done)
+
+
+# --- gift cards and store credit ---------------------------------------------------------
+
+
+def _gift_cards(gateways: Gateways) -> GiftCardGateway:
+    found = gateways.gift_cards
+    if found is None:  # always configured by bootstrap; a test app may leave it out
+        raise ValidationFailed.single("gateway", "gift cards are not configured here")
+    return found
+
+
+@router.post(
+    "/gift-cards", status_code=status.HTTP_201_CREATED, dependencies=[permit(P.FINANCE_MANAGE)]
+)
+def issue_gift_card(body: GiftCardIn, gateways: GatewaysDep, actor: Actor) -> GiftCardOut:
+    """A gift card, or store credit for a customer, with its amount; the code is generated.
+    It pays like a card: ``{"method": "gift_card", "token": "<code>"}``."""
+    amount = Money.parse(body.amount, body.currency.upper(), field="amount")
+    card = _gift_cards(gateways).issue(
+        amount,
+        issued_by=actor,
+        customer=body.customer,
+        expires_on=body.expires_on,
+        note=body.note,
+    )
+    return GiftCardOut.of(card)
+
+
+@router.get("/gift-cards", dependencies=[permit(P.FINANCE_VIEW)])
+def list_gift_cards(
+    gateways: GatewaysDep,
+    customer: Annotated[
+        str | None, Query(pattern=r"^CUS-\d{6,18}$", description="store credit of a customer")
+    ] = None,
+) -> list[GiftCardOut]:
+    return [GiftCardOut.of(c) for c in _gift_cards(gateways).cards(customer=customer)]
+
+
+@router.get("/gift-cards/{code}", dependencies=[permit(P.ORDERS_VIEW)])
+def get_gift_card(code: str, gateways: GatewaysDep) -> GiftCardOut:
+    """A card's balance (customer service answers "how much is left on my card?")."""
+    return GiftCardOut.of(_gift_cards(gateways).card(code))
+
+
+@router.post("/gift-cards/{code}/deactivate", dependencies=[permit(P.FINANCE_MANAGE)])
+def deactivate_gift_card(code: str, gateways: GatewaysDep) -> GiftCardOut:
+    """Lost or stolen: nothing more can be paid with it; holds already made stand."""
+    return GiftCardOut.of(_gift_cards(gateways).deactivate(code))

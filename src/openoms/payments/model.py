@@ -157,6 +157,7 @@ class Gateway(Protocol):
 class PaymentMethod(StrEnum):
     CARD = "card"  # through a card gateway (test card, Stripe)
     PAYPAL = "paypal"
+    GIFT_CARD = "gift_card"  # a gift card or store credit: its balance pays
     BANK_TRANSFER = "bank_transfer"  # awaiting funds until a statement line matches
     CASH_ON_DELIVERY = "cash_on_delivery"  # collected by the driver or the store
     INVOICE = "invoice"  # B2B, on payment terms
@@ -164,7 +165,7 @@ class PaymentMethod(StrEnum):
     @property
     def online(self) -> bool:
         """Taken through a gateway (authorize, capture, void, refund there)."""
-        return self in (PaymentMethod.CARD, PaymentMethod.PAYPAL)
+        return self in (PaymentMethod.CARD, PaymentMethod.PAYPAL, PaymentMethod.GIFT_CARD)
 
 
 class PaymentState(StrEnum):

@@ -78,10 +78,11 @@ payment_transactions = sa.Table(
     sa.Column("settled_at", UtcDateTime(), nullable=True),
 )
 
-# The built-in test card gateway's own state (cards by token, authorizations, used keys),
-# kept apart from the payments as a real gateway keeps it on its side. No card numbers.
-test_gateway_state = sa.Table(
-    "test_gateway_state",
+# The built-in gateways' own state (test cards by token, gift cards with their balance,
+# authorizations, used keys), kept apart from the payments as a real gateway keeps it on
+# its side. No card numbers.
+gateway_state = sa.Table(
+    "gateway_state",
     metadata,
     sa.Column("kind", sa.String(20), primary_key=True),
     sa.Column("key", sa.String(255), primary_key=True),

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel, Field, IPvAnyAddress
 
+from openoms.payments.giftcards import GiftCard
 from openoms.payments.model import CardToken, PaymentMethod
 from openoms.payments.services.operations import PaymentInput
 from openoms.payments.services.records import Payment, Transaction
@@ -190,4 +191,40 @@ class PaymentOut(BaseModel):
             expires_at=p.expires_at,
             created_at=p.created_at,
             transactions=[TransactionOut.of(t) for t in p.transactions],
+        )
+
+
+class GiftCardIn(Strict):
+    amount: str = Field(examples=["50.00"])
+    currency: str = Field(min_length=3, max_length=3, examples=["EUR"])
+    customer: str | None = Field(
+        default=None, pattern=r"^CUS-\d{6,18}$", description="store credit: the customer's number"
+    )
+    expires_on: date | None = None
+    note: str = Field(default="", max_length=500)
+
+
+class GiftCardOut(BaseModel):
+    code: str
+    initial: MoneyOut
+    balance: MoneyOut
+    customer: str | None
+    expires_on: date | None
+    is_active: bool
+    note: str
+    issued_by: str
+    issued_at: datetime
+
+    @classmethod
+    def of(cls, card: GiftCard) -> GiftCardOut:
+        return cls(
+            code=card.code,
+            initial=MoneyOut.of(card.money(card.initial)),
+            balance=MoneyOut.of(card.money(card.balance)),
+            customer=card.customer,
+            expires_on=card.expires_on,
+            is_active=card.is_active,
+            note=card.note,
+            issued_by=card.issued_by,
+            issued_at=card.issued_at,
         )

@@ -104,6 +104,8 @@ class StateSession(Protocol):
 
     def put(self, kind: str, key: str, value: dict[str, Any]) -> None: ...
 
+    def items(self, kind: str) -> list[dict[str, Any]]: ...
+
 
 class GatewayState(Protocol):
     """Where the test gateway keeps its state, as a real gateway keeps it on its side.
@@ -133,51 +135,32 @@ class MemoryState:
     def put(self, kind: str, key: str, value: dict[str, Any]) -> None:
         self._docs[(kind, key)] = dict(value)
 
+    def items(self, kind: str) -> list[dict[str, Any]]:
+        return [dict(v) for (k, _key), v in sorted(self._docs.items()) if k == kind]
 
-class TestCardGateway:
-    """A card gateway account: cards, authorizations and used idempotency keys in ``state``
-    (in memory by default; the application keeps them in the database)."""
 
-    name = "test_card"
-    __test__ = False  # a gateway named "Test…", not a test class
+class HeldFundsGateway:
+    """A gateway that holds funds in ``state``: authorizations with their captures, voids and
+    refunds, every call under an idempotency key. Subclasses decide how funds are held
+    (``_hold``) and what a release gives back (``_release``)."""
+
+    name = "held_funds"
 
     def __init__(self, state: GatewayState | None = None) -> None:
         self._state = state or MemoryState()
 
-    # --- cards -------------------------------------------------------------------------------
+    def _hold(
+        self, state: StateSession, token: str, amount: Money
+    ) -> tuple[Authorization, datetime | None]:
+        """Hold ``amount`` for ``token``: the answer, and until when an approval lasts.
+        Raises: UnknownPayment."""
+        raise NotImplementedError
 
-    def tokenize(self, card: CardInput) -> CardToken:
-        """Check a card and keep it; the caller gets a token. Raises: InvalidCard."""
-        number = "".join(ch for ch in card.number if ch.isdigit())
-        errors = _card_errors(number, card)
-        if errors:
-            raise InvalidCard(errors, "The card details are not valid.")
-        token = f"tok_{secrets.token_hex(12)}"
-        saved = CardToken(
-            token=token,
-            brand=_brand(number),
-            last4=number[-4:],
-            exp_month=card.exp_month,
-            exp_year=card.exp_year,
-            fingerprint=hashlib.sha256(f"openoms-test:{number}".encode()).hexdigest()[:16],
-        )
-        with self._state.session(token) as state:
-            state.put("card", token, {**asdict(saved), "behaviour": MAGIC.get(number, "approve")})
-        return saved
-
-    def card(self, token: str) -> CardToken | None:
-        """What the gateway keeps of a tokenized card (never its number)."""
-        with self._state.session(token) as state:
-            found = state.get("card", token)
-        if found is None:
-            return None
-        found.pop("behaviour", None)
-        return CardToken(**found)
-
-    # --- the gateway interface ---------------------------------------------------------------
+    def _release(self, state: StateSession, reference: str, amount: Money) -> None:
+        """``amount`` of ``reference`` goes back (voided, or refunded)."""
 
     def authorize(self, token: str, amount: Money, *, idempotency_key: str) -> Authorization:
-        """Hold ``amount`` on the card. A decline is an answer, not an error.
+        """Hold ``amount``. A decline is an answer, not an error.
 
         Raises: UnknownPayment (no such token), ImpossiblePaymentCall (a non-positive
         amount, or the key used for another request).
@@ -189,38 +172,13 @@ class TestCardGateway:
                 return _authorization(done)
             if amount.amount_minor <= 0:
                 raise ImpossiblePaymentCall("An authorization needs an amount above zero.")
-            card = state.get("card", token)
-            if card is None:
-                raise UnknownPayment(f"No card with token {token}.", token=token)
-            behaviour = BEHAVIOURS[card["behaviour"]]
-            now = clock.now()
-            if behaviour.decline_code is not None:
-                answer = Authorization(
-                    None,
-                    amount,
-                    approved=False,
-                    decline_code=behaviour.decline_code,
-                    message=behaviour.message,
-                    avs=behaviour.avs,
-                    cvc=behaviour.cvc,
-                )
-            else:
-                reference = f"auth_{secrets.token_hex(10)}"
-                expires = now + timedelta(days=behaviour.valid_days)
+            answer, expires = self._hold(state, token, amount)
+            if answer.approved and answer.reference is not None and expires is not None:
                 zero = Money(0, amount.currency)
                 payment = GatewayPayment(
-                    reference, AuthorizationStatus.AUTHORIZED, amount, zero, zero, expires
+                    answer.reference, AuthorizationStatus.AUTHORIZED, amount, zero, zero, expires
                 )
-                state.put("payment", reference, _payment_doc(payment))
-                answer = Authorization(
-                    reference,
-                    amount,
-                    approved=True,
-                    message=f"Authorized on {card['brand']} ending {card['last4']}.",
-                    avs=behaviour.avs,
-                    cvc=behaviour.cvc,
-                    expires_at=expires,
-                )
+                state.put("payment", answer.reference, _payment_doc(payment))
             state.put("key", idempotency_key, {"request": request, "answer": _auth_doc(answer)})
             return answer
 
@@ -271,6 +229,7 @@ class TestCardGateway:
                 raise ImpossiblePaymentCall(f"The authorization {reference} has expired already.")
             if payment.status is AuthorizationStatus.VOIDED:
                 return _keep(state, idempotency_key, request, payment)
+            self._release(state, reference, payment.capturable)
             return _keep(
                 state, idempotency_key, request, replace(payment, status=AuthorizationStatus.VOIDED)
             )
@@ -293,6 +252,7 @@ class TestCardGateway:
                     f"of {reference} is refundable.",
                     refundable=payment.refundable.amount_minor,
                 )
+            self._release(state, reference, amount)
             return _keep(
                 state,
                 idempotency_key,
@@ -304,6 +264,74 @@ class TestCardGateway:
         """Raises: UnknownPayment."""
         with self._state.session(reference) as state:
             return _current(state, reference)
+
+
+class TestCardGateway(HeldFundsGateway):
+    """A card gateway account: cards, authorizations and used idempotency keys in ``state``
+    (in memory by default; the application keeps them in the database)."""
+
+    name = "test_card"
+    __test__ = False  # a gateway named "Test…", not a test class
+
+    # --- cards -------------------------------------------------------------------------------
+
+    def tokenize(self, card: CardInput) -> CardToken:
+        """Check a card and keep it; the caller gets a token. Raises: InvalidCard."""
+        number = "".join(ch for ch in card.number if ch.isdigit())
+        errors = _card_errors(number, card)
+        if errors:
+            raise InvalidCard(errors, "The card details are not valid.")
+        token = f"tok_{secrets.token_hex(12)}"
+        saved = CardToken(
+            token=token,
+            brand=_brand(number),
+            last4=number[-4:],
+            exp_month=card.exp_month,
+            exp_year=card.exp_year,
+            fingerprint=hashlib.sha256(f"openoms-test:{number}".encode()).hexdigest()[:16],
+        )
+        with self._state.session(token) as state:
+            state.put("card", token, {**asdict(saved), "behaviour": MAGIC.get(number, "approve")})
+        return saved
+
+    def card(self, token: str) -> CardToken | None:
+        """What the gateway keeps of a tokenized card (never its number)."""
+        with self._state.session(token) as state:
+            found = state.get("card", token)
+        if found is None:
+            return None
+        found.pop("behaviour", None)
+        return CardToken(**found)
+
+    def _hold(
+        self, state: StateSession, token: str, amount: Money
+    ) -> tuple[Authorization, datetime | None]:
+        card = state.get("card", token)
+        if card is None:
+            raise UnknownPayment(f"No card with token {token}.", token=token)
+        behaviour = BEHAVIOURS[card["behaviour"]]
+        if behaviour.decline_code is not None:
+            declined = Authorization(
+                None,
+                amount,
+                approved=False,
+                decline_code=behaviour.decline_code,
+                message=behaviour.message,
+                avs=behaviour.avs,
+                cvc=behaviour.cvc,
+            )
+            return declined, None
+        expires = clock.now() + timedelta(days=behaviour.valid_days)
+        approved = Authorization(
+            f"auth_{secrets.token_hex(10)}",
+            amount,
+            approved=True,
+            message=f"Authorized on {card['brand']} ending {card['last4']}.",
+            avs=behaviour.avs,
+            cvc=behaviour.cvc,
+            expires_at=expires,
+        )
+        return approved, expires
 
 
 # --- state ---------------------------------------------------------------------------------

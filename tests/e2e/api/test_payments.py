@@ -203,3 +203,38 @@ def test_sales_may_take_payments_but_only_finance_moves_money(
     assert finance.post(f"{base}/capture", {}).status_code == 200
     sales.close()
     finance.close()
+
+
+@pytest.mark.covers(
+    "POST /gift-cards",
+    "GET /gift-cards",
+    "GET /gift-cards/{code}",
+    "POST /gift-cards/{code}/deactivate",
+)
+def test_a_gift_card_pays_part_of_an_order(api: ApiClient, warehouse: str) -> None:
+    issued = api.post(
+        "/gift-cards", {"amount": "10.00", "currency": "EUR", "note": "birthday present"}
+    )
+    assert issued.status_code == 201, issued.text
+    code = issued.json()["code"]
+    sku = stocked_sku(api, warehouse)
+    channel = make_channel(api)
+    payment = {"method": "gift_card", "token": code, "amount": "10.00"}
+    order = place(api, order_body(channel, {"sku": sku, "quantity": 3}, payment=payment))
+    assert order["payment_status"] == "authorized"
+    assert api.get(f"/gift-cards/{code}").json()["balance"]["amount"] == "0.00"
+    rest = api.post(f"/orders/{order['number']}/payments", {"method": "card", "token": token(api)})
+    assert rest.json()["authorized"]["amount"] == "20.00"
+    assert code in [c["code"] for c in api.get("/gift-cards").json()]
+    gone = api.post(f"/gift-cards/{code}/deactivate")
+    assert gone.status_code == 200
+    assert gone.json()["is_active"] is False
+    # bad input and unknown things
+    assert api.post("/gift-cards", {"amount": "0.001", "currency": "EUR"}).status_code == 422
+    assert api.get("/gift-cards", params={"customer": "nobody"}).status_code == 422
+    assert api.get("/gift-cards/GC-AAAA-BBBB-CCCC").status_code == 404
+    assert api.post("/gift-cards/GC-AAAA-BBBB-CCCC/deactivate").status_code == 404
+    store_credit = api.post(
+        "/gift-cards", {"amount": "5.00", "currency": "EUR", "customer": "someone"}
+    )
+    assert store_credit.status_code == 422

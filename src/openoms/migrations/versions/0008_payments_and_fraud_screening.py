@@ -33,7 +33,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("kind", "value", name=op.f("uq_fraud_blocklist_kind_value")),
     )
     op.create_table(
-        "test_gateway_state",
+        "gateway_state",
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("key", sa.String(length=255), nullable=False),
         sa.Column(
@@ -41,7 +41,7 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
-        sa.PrimaryKeyConstraint("kind", "key", name=op.f("pk_test_gateway_state")),
+        sa.PrimaryKeyConstraint("kind", "key", name=op.f("pk_gateway_state")),
     )
     op.create_table(
         "fraud_screenings",
@@ -240,5 +240,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_fraud_screenings_card_fingerprint"))
 
     op.drop_table("fraud_screenings")
-    op.drop_table("test_gateway_state")
+    op.drop_table("gateway_state")
     op.drop_table("fraud_blocklist")

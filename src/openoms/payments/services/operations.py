@@ -18,7 +18,7 @@ so nothing is ever taken twice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from openoms.infra.db import Database, UnitOfWork
 from openoms.orders.queries import load_order, order_id_of
 from openoms.payments.gateways import Gateways
+from openoms.payments.giftcards import normalize_code
 from openoms.payments.model import (
     Authorization,
     CardToken,
@@ -111,6 +112,10 @@ def start_payment(
     card = data.card
     if card is None and gateway == "test_card" and gateways.test_card is not None:
         card = gateways.test_card.card(data.token or "")
+    if gateway == "gift_card":
+        code = normalize_code(data.token or "")
+        data = replace(data, token=code)
+        card = CardToken(code, "gift card", code[-4:], 0, 0, "")
     with db.uow() as uow:
         order = load_order(uow, order_id_of(uow, number))
         if order.status.value == "cancelled":
@@ -138,9 +143,9 @@ def start_payment(
                 token=data.token,
                 card_brand=card.brand if card else None,
                 card_last4=card.last4 if card else None,
-                card_exp_month=card.exp_month if card else None,
-                card_exp_year=card.exp_year if card else None,
-                card_fingerprint=card.fingerprint if card else None,
+                card_exp_month=card.exp_month if card and card.exp_month else None,
+                card_exp_year=card.exp_year if card and card.exp_year else None,
+                card_fingerprint=card.fingerprint if card and card.fingerprint else None,
                 currency=order.currency,
                 amount=amount,
                 authorized_amount=amount if offline else 0,
