@@ -27,6 +27,10 @@ from openoms.inventory import queries as stock
 from openoms.locations import services as locations
 from openoms.orders import placement
 from openoms.orders.model import SpecialCode
+from openoms.payments.model import PaymentMethod
+from openoms.payments.services import order_payments
+from openoms.payments.services.operations import PaymentInput
+from openoms.receivables.services.companies import company_of_email
 from openoms.shared.errors import FieldError, OmsError, ValidationFailed
 from openoms.shared.money import Money
 
@@ -62,9 +66,13 @@ async def place_order(request: Request) -> Response:
     if data is not None:
         found = [e for e in placement.input_errors(data) if e.field != "lines"]
         _place_errors(found, errors, general)
+    db = request.app.state.db
+    payment = _payment(values, errors)
+    on_terms = payment is not None and payment.method is PaymentMethod.INVOICE
+    if data is not None and on_terms and company_of_email(db.reader(), data.email) is None:
+        errors["payment"] = f"{data.email or 'this customer'} buys for no company"
     if data is None or errors:
         return _form(request, values, errors, general, status=422)
-    db = request.app.state.db
     try:
         placed = placement.place_order(db.uow(), data, actor=me.actor)
     except ValidationFailed as e:
@@ -73,7 +81,10 @@ async def place_order(request: Request) -> Response:
     except OmsError as e:
         general.append(e.detail)
         return _form(request, values, errors, general, status=409)
-    order = placed.order
+    # paid (or waiting for its money) and screened like an order from the API
+    order = order_payments.after_placement(
+        db, request.app.state.gateways, placed.order, payment, actor=me.actor
+    )
     total = Money(order.total_amount, order.currency).format()
     return redirect(
         request,
@@ -216,9 +227,30 @@ def _form(
             "general": general,
             "codes": list(SpecialCode),
             "address_fields": ADDRESS_FIELDS,
+            "payments": PAYMENTS,
         },
         status=status,
     )
+
+
+# What a phone or B2B order taken in the console can be paid with; cards are added on the
+# order page with a token from the provider.
+PAYMENTS = [
+    ("", "Pay later (add a payment on the order page)"),
+    (PaymentMethod.BANK_TRANSFER.value, "Bank transfer"),
+    (PaymentMethod.CASH_ON_DELIVERY.value, "Cash on delivery"),
+    (PaymentMethod.INVOICE.value, "Invoice on terms (company customers)"),
+]
+
+
+def _payment(values: dict[str, Any], errors: dict[str, str]) -> PaymentInput | None:
+    chosen = values.get("payment", "")
+    if not chosen:
+        return None
+    if chosen not in {p for p, _ in PAYMENTS}:
+        errors["payment"] = f"unknown payment {chosen!r}"
+        return None
+    return PaymentInput(PaymentMethod(chosen))
 
 
 def _values(form: FormData) -> dict[str, Any]:
@@ -242,6 +274,7 @@ def _values(form: FormData) -> dict[str, Any]:
             "customer_name",
             "delivery",
             "pickup_location",
+            "payment",
             "notes",
             *ADDRESS_FIELDS,
         )

@@ -228,7 +228,13 @@ def release(
         request,
         number,
         "Released",
-        lambda uow, actor: lifecycle.release_hold(uow, number, actor=actor, note=note),
+        lambda uow, actor: lifecycle.release_hold(
+            uow,
+            number,
+            actor=actor,
+            note=note,
+            permissions=frozenset(p.value for p in user_of(request).permissions),
+        ),
     )
 
 

@@ -171,10 +171,15 @@ def hold(number: OrderNumber, body: HoldIn, uow: WriteUow, actor: Actor) -> Orde
 
 @router.post("/orders/{number}/release", dependencies=[permit(P.ORDERS_HOLD)])
 def release(
-    number: OrderNumber, uow: WriteUow, actor: Actor, body: ReleaseIn | None = None
+    number: OrderNumber, uow: WriteUow, caller: Caller, body: ReleaseIn | None = None
 ) -> OrderOut:
+    """Let a held order go on. A fraud hold needs ``fraud.review`` (better: approve it in the
+    fraud review), a credit hold ``invoices.manage``."""
     note = body.note if body else ""
-    return OrderOut.of(lifecycle.release_hold(uow, number, actor=actor, note=note))
+    mine = frozenset(p.value for p in caller.permissions)
+    return OrderOut.of(
+        lifecycle.release_hold(uow, number, actor=caller.actor, note=note, permissions=mine)
+    )
 
 
 @router.post("/orders/{number}/cancel", dependencies=[permit(P.ORDERS_CANCEL)])

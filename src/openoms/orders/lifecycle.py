@@ -15,6 +15,8 @@ from openoms.infra.db import UnitOfWork
 from openoms.inventory.services import reservations as inventory
 from openoms.orders.allocation import stock_owner
 from openoms.orders.model import (
+    RELEASED_BY,
+    HoldNotReleasable,
     HoldReason,
     IllegalOrderTransition,
     Order,
@@ -69,13 +71,30 @@ def hold_in_transaction(
     )
 
 
-def release_hold(uow: UnitOfWork, number: str, *, actor: str, note: str = "") -> Order:
-    """Let a held order go on from where it was held.
+def release_hold(
+    uow: UnitOfWork,
+    number: str,
+    *,
+    actor: str,
+    note: str = "",
+    permissions: frozenset[str] | None = None,
+) -> Order:
+    """Let a held order go on from where it was held. With ``permissions`` (the caller's),
+    a hold that needs a permission to release (``RELEASED_BY``) is refused without it.
 
-    Raises: OrderNotFound, IllegalOrderTransition.
+    Raises: OrderNotFound, IllegalOrderTransition, HoldNotReleasable.
     """
     with uow:
         order = load_by_number(uow, number)
+        needed = RELEASED_BY.get(HoldReason(order.hold_reason)) if order.hold_reason else None
+        if permissions is not None and needed is not None and needed not in permissions:
+            where = "the fraud review" if order.hold_reason == HoldReason.FRAUD else "finance"
+            raise HoldNotReleasable(
+                f"Order {number} is held for {order.hold_reason}; it is released by {where} "
+                f"(permission {needed}).",
+                number=number,
+                permission=needed,
+            )
         release_in_transaction(uow, order, actor=actor, note=note)
         found = load_order(uow, order.id)
         uow.commit()

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from openoms.shared.errors import Conflict, NotFound
+from openoms.shared.errors import Conflict, NotFound, OmsError
 from openoms.shared.lifecycle import IllegalTransition, check_transition
 
 
@@ -45,6 +45,20 @@ class HoldReason(StrEnum):
     FRAUD = "fraud"
     CREDIT = "credit"
     MANUAL = "manual"
+
+
+# Holds that only someone with this permission may release: a fraud hold is released by
+# approving the order in the fraud review, a credit hold by finance.
+RELEASED_BY: dict[HoldReason, str] = {
+    HoldReason.FRAUD: "fraud.review",
+    HoldReason.CREDIT: "invoices.manage",
+}
+
+
+class HoldNotReleasable(OmsError):
+    code = "hold_not_releasable"
+    kind = "forbidden"
+    title = "Not yours to release"
 
 
 class SpecialCode(StrEnum):

@@ -310,3 +310,41 @@ def test_cancelling_in_the_console_voids_the_card(
     assert _flash(sales, f"/console/orders/{order['number']}") == "success: Cancelled: done."
     assert [p["state"] for p in payments(api, order["number"])] == ["voided"]
     sales.close()
+
+
+def test_a_console_order_is_paid_as_chosen_and_screened(
+    server: RunningServer, api: ApiClient, warehouse: str
+) -> None:
+    sku = stocked_sku(api, warehouse, units=5)
+    channel = make_channel(api, kind="phone")
+    sales, csrf = _console(server, api, Role.SALES)
+    form = {
+        "csrf_token": csrf,
+        "channel": channel,
+        "currency": "EUR",
+        "email": "phone.buyer@example.com",
+        "customer_name": "Phone Buyer",
+        "delivery": "ship",
+        "name": "Phone Buyer",
+        "line1": "Main 1",
+        "city": "Utrecht",
+        "postal_code": "3511",
+        "country": "NL",
+        "sku": sku,
+        "quantity": "1",
+        "payment": "invoice",
+    }
+    # on terms without a company: the field says why, nothing is placed
+    refused = sales.http.post(f"{sales.base_url}/console/orders/new", data=form)
+    assert refused.status_code == 422
+    assert "buys for no company" in refused.text
+    # cash on delivery: placed, waiting for the money, screened
+    placed = sales.http.post(
+        f"{sales.base_url}/console/orders/new", data={**form, "payment": "cash_on_delivery"}
+    )
+    assert placed.status_code == 303
+    number = placed.headers["location"].rsplit("/", 1)[-1]
+    assert [p["method"] for p in payments(api, number)] == ["cash_on_delivery"]
+    kinds = [e["kind"] for e in api.get(f"/orders/{number}/timeline").json()]
+    assert "fraud_screening" in kinds
+    sales.close()

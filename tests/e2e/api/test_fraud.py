@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
-from tests.builders import random_code
+from openoms.identity.model import Role
+from tests.builders import TEST_PASSWORD, make_user, random_code
 from tests.e2e.api.client import ApiClient, field_errors
+from tests.e2e.api.conftest import RunningServer
 from tests.e2e.api.test_orders import ADDRESS, make_channel, order_body, stocked_sku
 from tests.e2e.api.test_payments import payments, token
 
@@ -110,3 +112,21 @@ def test_bad_fraud_rules_on_a_channel_name_the_field(api: ApiClient) -> None:
     response = api.post("/channels", body)
     assert response.status_code == 422
     assert any(f.startswith("fraud_rules.") for f in field_errors(response))
+
+
+def test_a_fraud_hold_is_released_only_by_fraud_review(
+    server: RunningServer, api: ApiClient, warehouse: str
+) -> None:
+    order = risky_order(api, warehouse)
+    sales = api.other()
+    sales.sign_in(make_user(server.db, Role.SALES).email, TEST_PASSWORD)
+    refused = sales.post(f"/orders/{order['number']}/release", {"note": "looks fine"})
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "hold_not_releasable"
+    assert api.get(f"/orders/{order['number']}").json()["hold_reason"] == "fraud"
+    # a manual hold is theirs to release
+    other = risky_order(api, warehouse)
+    api.post(f"/orders/{other['number']}/fraud-review/approve", {})
+    api.post(f"/orders/{other['number']}/hold", {"reason": "manual", "note": "wait"})
+    assert sales.post(f"/orders/{other['number']}/release", {}).status_code == 200
+    sales.close()
