@@ -3,6 +3,7 @@ webhooks. Each lists what there is and changes it through the domain's own servi
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +22,8 @@ from openoms.integrations.webhooks.model import DeliveryStatus, SubscriptionSpec
 from openoms.integrations.webhooks.queries import list_deliveries
 from openoms.locations import services as locations
 from openoms.locations.model import Address, LocationKind, LocationSpec
+from openoms.payments.fraud import DEFAULT_CONFIG
+from openoms.payments.model import CapturePolicy
 from openoms.shared.errors import OmsError, ValidationFailed
 from openoms.sourcing.model import SourcingPolicy
 
@@ -165,6 +168,8 @@ def _channels_page(
             "channels": channels.list_channels(request.app.state.db.reader()),
             "kinds": list(ChannelKind),
             "policies": list(SourcingPolicy),
+            "captures": list(CapturePolicy),
+            "default_rules": json.dumps(DEFAULT_CONFIG.to_dict(), indent=1),
             "errors": errors,
             "form": form,
         },
@@ -187,6 +192,26 @@ def _channel_fields(form: FormData, errors: dict[str, str]) -> dict[str, Any]:
         fields["sourcing_policy"] = SourcingPolicy(_text(form, "sourcing_policy"))
     except ValueError:
         errors["sourcing_policy"] = "choose a policy"
+    try:
+        fields["payment_capture"] = CapturePolicy(_text(form, "payment_capture") or "at_shipment")
+    except ValueError:
+        errors["payment_capture"] = "choose when card payments are captured"
+    raw = form.get("fraud_rules", "")
+    rules = raw.strip() if isinstance(raw, str) else ""
+    if len(rules) > 20_000:
+        errors["fraud_rules"] = "too long"
+    elif rules:
+        try:
+            parsed = json.loads(rules)
+        except json.JSONDecodeError as e:
+            errors["fraud_rules"] = f"not valid JSON: {e.msg} (line {e.lineno})"
+        else:
+            if isinstance(parsed, dict):
+                fields["fraud_rules"] = parsed
+            else:
+                errors["fraud_rules"] = "must be a JSON object"
+    else:
+        fields["fraud_rules"] = None  # the default rules
     return fields
 
 

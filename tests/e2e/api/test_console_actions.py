@@ -348,3 +348,35 @@ def test_a_console_order_is_paid_as_chosen_and_screened(
     kinds = [e["kind"] for e in api.get(f"/orders/{number}/timeline").json()]
     assert "fraud_screening" in kinds
     sales.close()
+
+
+def test_a_channel_captures_and_screens_as_set_in_the_console(
+    server: RunningServer, api: ApiClient
+) -> None:
+    channel = make_channel(api)
+    admin, csrf = _console(server, api, Role.ADMIN)
+    url = f"{admin.base_url}/console/settings/channels/{channel}"
+    form = {
+        "csrf_token": csrf,
+        "name": "Test",
+        "currencies": "EUR",
+        "sourcing_policy": "nearest",
+        "stock_buffer": "0",
+        "cart_ttl_minutes": "30",
+        "is_active": "1",
+        "payment_capture": "at_placement",
+        "fraud_rules": "{not json",
+    }
+    admin.http.post(url, data=form)
+    assert "not valid JSON" in _flash(admin, "/console/settings/channels")
+    rules = '{"review_at": 20, "reject_at": 90, "rules": [{"kind": "avs_fail", "points": 20}]}'
+    admin.http.post(url, data={**form, "fraud_rules": rules})
+    saved = api.get(f"/channels/{channel}").json()
+    assert saved["payment_capture"] == "at_placement"
+    assert saved["fraud_rules"]["review_at"] == 20
+    bad = '{"review_at": 20, "reject_at": 10, "rules": []}'
+    admin.http.post(url, data={**form, "fraud_rules": bad})
+    assert "fraud_rules" in _flash(admin, "/console/settings/channels")
+    admin.http.post(url, data={**form, "fraud_rules": ""})
+    assert api.get(f"/channels/{channel}").json()["fraud_rules"] is None
+    admin.close()
