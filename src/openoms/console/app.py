@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from openoms.console import (
     auth,
+    b2b,
     configuration,
     customers,
     dashboard,
@@ -35,6 +36,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     fraud.router,
     inventory.router,
     customers.router,
+    b2b.router,
     settings.router,
     configuration.router,
 )

@@ -116,6 +116,11 @@ NAV = [
     NavItem("Orders", "/console/orders", P.ORDERS_VIEW),
     NavItem("Inventory", "/console/inventory", P.INVENTORY_VIEW),
     NavItem("Customers", "/console/customers", P.CUSTOMERS_VIEW),
+    NavItem("Companies", "/console/companies", P.CUSTOMERS_VIEW),
+    NavItem("Quotes", "/console/quotes", P.ORDERS_VIEW),
+    NavItem("Invoices", "/console/invoices", P.FINANCE_VIEW),
+    NavItem("Aging", "/console/aging", P.FINANCE_VIEW),
+    NavItem("Bank", "/console/bank", P.FINANCE_VIEW),
     NavItem("Fraud review", "/console/fraud", P.FRAUD_REVIEW, _waiting_reviews),
     NavItem("Settings", "/console/settings", None),
 ]

@@ -70,6 +70,7 @@ class InvoicePayment:
 class Invoice:
     id: int
     number: str
+    company_id: int
     company: str
     company_name: str
     order_number: str
@@ -334,7 +335,7 @@ def aging_report(uow: UnitOfWork, today: date | None = None) -> Aging:
         )
         found = [_load(uow, n) for n in numbers]
     items = [
-        OpenItem(0, f"{i.company_name} ({i.company})", i.currency, i.balance, i.due_on)
+        OpenItem(i.company_id, f"{i.company_name} ({i.company})", i.currency, i.balance, i.due_on)
         for i in found
     ]
     return Aging(today, aging(items, today), found)
@@ -400,6 +401,7 @@ def _load(uow: UnitOfWork, number: str) -> Invoice:
     return Invoice(
         id=row.id,
         number=row.number,
+        company_id=row.company_id,
         company=row.code,
         company_name=row.name,
         order_number=row.order_number,

@@ -213,18 +213,19 @@ def accept_quote(
             uow.record(_event("quote.expired", current))
             uow.commit()
             raise QuoteExpired(f"Quote {number} expired on {current.valid_until}.", number=number)
+    # The stored discount is the lines' and the quote's together; the lines carry theirs.
+    line_discounts = sum(ln.discount for ln in current.lines)
     data = OrderInput(
         channel=current.channel,
         email=current.contact_email,
         currency=current.currency,
         lines=[LineInput(ln.sku, ln.quantity, ln.unit_price, ln.discount) for ln in current.lines],
         billing_address=PostalAddress(**current.billing_address),
-        shipping_address=PostalAddress(**current.shipping_address)
-        if current.shipping_address
-        else None,
+        # a quote without a delivery address delivers to its billing address (as priced)
+        shipping_address=PostalAddress(**(current.shipping_address or current.billing_address)),
         external_id=f"{number}",
         customer_name=current.billing_address.get("name", ""),
-        discount=current.discount,
+        discount=current.discount - line_discounts,
         notes=current.notes,
         tags=["quote"],
     )
