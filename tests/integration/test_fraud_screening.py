@@ -3,6 +3,8 @@ database, decisions acted on, and the review queue."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from openoms.infra.db import Database
@@ -15,7 +17,7 @@ from openoms.payments.services.records import payments_of
 from openoms.payments.services.screening import AlreadyReviewed, Client, ScreeningNotFound
 from openoms.shared.errors import ValidationFailed
 from tests.builders import address, make_channel, make_location, make_sku, random_code, stock
-from tests.integration.payment_setup import an_order, card, gateways_for
+from tests.integration.payment_setup import an_order, card, fresh_card_number, gateways_for
 from tests.integration.test_orders import _order
 
 STRICT = {
@@ -43,9 +45,9 @@ def _place(db: Database, channel: str, sku: str, email: str, **extra: object):  
 def test_a_plain_order_is_accepted_and_its_screening_is_on_the_timeline(db: Database) -> None:
     gateways = gateways_for(db)
     placed = an_order(db)
-    order = order_payments.after_placement(
-        db, gateways, placed.order, card(gateways), Client("198.51.100.4", "dev-1"), actor="shop"
-    )
+    paid = card(gateways, fresh_card_number())
+    client = Client(f"198.51.100.{random.randint(1, 254)}", random_code("dev"))
+    order = order_payments.after_placement(db, gateways, placed.order, paid, client, actor="shop")
     assert order.status is OrderStatus.ALLOCATED
     events = queries.timeline(db.reader(), order.number)
     (screened,) = [e for e in events if e.kind == "fraud_screening"]

@@ -128,8 +128,18 @@ def test_the_same_order_sent_twice_is_paid_once(db: Database) -> None:
     placed = an_order(db)
     data = card(gateways)
     order_payments.after_placement(db, gateways, placed.order, data, actor="shop")
-    order_payments.after_placement(db, gateways, placed.order, data, actor="shop")
+    order_payments.after_placement(db, gateways, placed.order, data, created=False, actor="s")
     assert len(payments_of_order(db, placed.order.id)) == 1
+
+
+def test_an_order_sent_again_after_its_payment_was_lost_is_paid_then(db: Database) -> None:
+    # the first attempt placed the order and stopped before recording the payment
+    gateways = gateways_for(db)
+    placed = an_order(db)
+    order = order_payments.after_placement(
+        db, gateways, placed.order, card(gateways), created=False, actor="shop"
+    )
+    assert order.payment_status == OrderPaymentStatus.AUTHORIZED
 
 
 def test_partial_refunds_never_exceed_what_was_captured(db: Database) -> None:

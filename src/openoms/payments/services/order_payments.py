@@ -13,6 +13,7 @@ from openoms.infra.db import Database
 from openoms.orders import lifecycle
 from openoms.orders.model import HoldReason, Order, OrderStatus
 from openoms.orders.queries import load_order, order_id_of
+from openoms.payments.fraud import Decision
 from openoms.payments.gateways import Gateways
 from openoms.payments.model import (
     CapturePolicy,
@@ -95,16 +96,29 @@ def after_placement(
     """What follows a new order: the payment that came with it, then fraud screening (which
     sees the card's AVS and CVC results). A channel that sends the same order again gets no
     second payment and no second screening. Returns the order as it is now."""
-    if created:
-        with db.reader() as uow:
-            earlier = payments_of(uow, order.id)
-        if data is not None and not earlier:
-            pay_order(db, gateways, order.number, data, actor=actor)
-            if data.method is PaymentMethod.INVOICE:
-                from openoms.receivables.services.companies import check_credit
+    if not created:
+        # sent again: paid and screened the first time, unless the first attempt stopped
+        # before its payment was recorded
+        if data is not None:
+            with db.reader() as uow:
+                unpaid = not payments_of(uow, order.id)
+            if unpaid:
+                pay_order(db, gateways, order.number, data, actor=actor)
+                with db.reader() as uow:
+                    return load_order(uow, order.id)
+        return order
+    paid = data is not None
+    if data is not None:
+        pay_order(db, gateways, order.number, data, actor=actor)
+        if data.method is PaymentMethod.INVOICE:
+            from openoms.receivables.services.companies import check_credit
 
-                check_credit(db, order.number, actor=actor)
-        screening.screen_order(db, gateways, order.number, client or Client(), actor=actor)
+            check_credit(db, order.number, actor=actor)
+        with db.reader() as uow:
+            order = load_order(uow, order.id)
+    found = screening.screen_order(db, gateways, order, client or Client(), actor=actor, paid=paid)
+    if not paid and (found is None or found.decision is Decision.ACCEPT):
+        return order  # nothing changed since it was placed
     with db.reader() as uow:
         return load_order(uow, order.id)
 

@@ -4,14 +4,17 @@ record the screening on the order, and act on it — accept, hold for review, or
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 
 from openoms.channels import services as channels
 from openoms.channels.model import ChannelKind
+from openoms.infra.config_cache import ConfigCache
 from openoms.infra.db import Database, UnitOfWork
 from openoms.orders import lifecycle
 from openoms.orders.model import HoldReason, Order, OrderStatus
@@ -62,26 +65,40 @@ class AlreadyReviewed(Conflict):
     title = "Already reviewed"
 
 
+_blocklists = ConfigCache()  # read on every order; a change here forgets it at once
+
+
 def config_of(rules: dict[str, Any] | None) -> FraudConfig:
-    return DEFAULT_CONFIG if rules is None else FraudConfig.from_dict(rules)
+    if rules is None:
+        return DEFAULT_CONFIG
+    return _parsed(json.dumps(rules, sort_keys=True))
+
+
+@lru_cache(maxsize=64)
+def _parsed(rules: str) -> FraudConfig:
+    return FraudConfig.from_dict(json.loads(rules))
 
 
 def screen_order(
-    db: Database, gateways: Gateways, number: str, client: Client, *, actor: str
+    db: Database, gateways: Gateways, order: Order, client: Client, *, actor: str, paid: bool
 ) -> Screening | None:
-    """Screen a new order with its channel's rules and act on the decision. Point-of-sale
-    orders (the customer stands at the till) are not screened.
+    """Screen a new order with its channel's rules and act on the decision: one
+    transaction that reads the facts, records the screening and, for a review, holds the
+    order. Point-of-sale orders (the customer stands at the till) are not screened.
 
-    Returns the screening, or None when the channel is not screened.
+    ``order`` is the order as placed (or reloaded after its payment); ``paid``: a payment
+    was taken, whose card and AVS/CVC results count. Returns the screening, or None when
+    the channel is not screened.
     """
+    number = order.number
     with db.uow() as uow:
-        order = load_order(uow, order_id_of(uow, number))
-        channel = channels.get_in_transaction(uow, order.channel)
+        channel = channels.active_channel(uow, order.channel)
         if channel.spec.kind is ChannelKind.POINT_OF_SALE:
             return None
         config = config_of(channel.spec.fraud_rules)
-        facts = _facts(uow, order, client, config)
-        result = screen(facts, config, _blocklist(uow))
+        facts = _facts(uow, order, client, config, paid)
+        blocked = _blocklists.get(uow.database_key, lambda: _blocklist(uow))
+        result = screen(facts, config, blocked)
         uow.conn.execute(
             fraud_screenings.insert().values(
                 order_id=order.id,
@@ -106,6 +123,7 @@ def screen_order(
             result.to_dict(),
         )
         if result.decision is Decision.REVIEW and order.status in HOLDABLE:
+            order = load_order(uow, order.id)  # as it is now, with its version
             lifecycle.hold_in_transaction(
                 uow, order, HoldReason.FRAUD, actor=actor, note=f"fraud review: {_summary(result)}"
             )
@@ -149,10 +167,12 @@ def _messages(result: Screening) -> list[str]:
     return [r.message for r in result.reasons]
 
 
-def _facts(uow: UnitOfWork, order: Order, client: Client, config: FraudConfig) -> FraudFacts:
+def _facts(
+    uow: UnitOfWork, order: Order, client: Client, config: FraudConfig, paid: bool
+) -> FraudFacts:
     now = clock.now()
-    paid = payments_of(uow, order.id)
-    card = next((p for p in reversed(paid) if p.card_fingerprint), None)
+    payments = payments_of(uow, order.id) if paid else []
+    card = next((p for p in reversed(payments) if p.card_fingerprint), None)
     avs = cvc = None
     if card is not None and card.avs:
         avs, cvc = CheckResult(card.avs), CheckResult(card.cvc or "unavailable")
@@ -454,6 +474,7 @@ def block(uow: UnitOfWork, kind: str, value: str, *, actor: str, note: str = "")
             ).scalar_one()
         row = uow.conn.execute(sa.select(fraud_blocklist).where(_b.id == found)).one()
         uow.commit()
+    _blocklists.forget(uow.database_key)
     return BlockEntry(row.id, row.kind, row.value, row.note, row.created_by, row.created_at)
 
 
@@ -470,3 +491,4 @@ def unblock(uow: UnitOfWork, entry_id: int) -> None:
         if not gone:
             raise NotFound(f"No blocklist entry {entry_id}.", id=entry_id)
         uow.commit()
+    _blocklists.forget(uow.database_key)
