@@ -244,14 +244,18 @@ def write_event(
     data: dict[str, Any],
 ) -> None:
     uow.conn.execute(
-        order_events.insert().values(
-            order_id=order_id,
-            at=clock.now(),
-            actor=actor,
-            kind=kind,
-            from_status=before.value if before else None,
-            to_status=after.value if after else None,
-            reason=reason,
-            data=data,
-        )
+        _EVENT,
+        {
+            "order_id": order_id,
+            "at": clock.now(),
+            "actor": actor,
+            "kind": kind,
+            "from_status": before.value if before else None,
+            "to_status": after.value if after else None,
+            "reason": reason,
+            "data": data,
+        },
     )
+
+
+_EVENT = order_events.insert()

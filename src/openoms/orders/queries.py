@@ -248,11 +248,12 @@ def _order(uow: UnitOfWork, row: Row[Any]) -> Order:
 def history_before(uow: UnitOfWork, customer_id: int, order_id: int) -> tuple[int, int | None]:
     """The customer's orders before this one, not cancelled: how many, and their average
     total in the base currency (None when there are none with a base total)."""
-    row = uow.conn.execute(
-        sa.select(sa.func.count(), sa.func.avg(_o.base_total_amount)).where(
-            _o.customer_id == customer_id,
-            _o.id < order_id,
-            _o.status != OrderStatus.CANCELLED.value,
-        )
-    ).one()
+    row = uow.conn.execute(_HISTORY, {"customer_id": customer_id, "order_id": order_id}).one()
     return int(row[0]), (int(row[1]) if row[1] is not None else None)
+
+
+_HISTORY = sa.select(sa.func.count(), sa.func.avg(_o.base_total_amount)).where(
+    _o.customer_id == sa.bindparam("customer_id"),
+    _o.id < sa.bindparam("order_id"),
+    _o.status != OrderStatus.CANCELLED.value,
+)

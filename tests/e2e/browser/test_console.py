@@ -249,7 +249,9 @@ def test_an_admin_sets_a_tax_rate_and_a_location_capacity(desktop: Page) -> None
 def test_the_console_works_from_the_keyboard(desktop: Page) -> None:
     page = desktop
     page.goto("/console/login")
-    page.keyboard.type("sales@demo.openoms.dev")  # the email field has the focus
+    # the email field has the focus once the page is ready
+    expect(page.get_by_label("Email")).to_be_focused()
+    page.keyboard.type("sales@demo.openoms.dev")
     page.keyboard.press("Tab")
     page.keyboard.type("openoms-demo")
     page.keyboard.press("Enter")

@@ -39,6 +39,7 @@ from openoms.shared.events import Event
 
 _s = fraud_screenings.c
 _b = fraud_blocklist.c
+_INSERT = fraud_screenings.insert()
 HOLDABLE = (
     OrderStatus.PLACED,
     OrderStatus.CONFIRMED,
@@ -100,17 +101,19 @@ def screen_order(
         blocked = _blocklists.get(uow.database_key, lambda: _blocklist(uow))
         result = screen(facts, config, blocked)
         uow.conn.execute(
-            fraud_screenings.insert().values(
-                order_id=order.id,
-                score=result.score,
-                decision=result.decision.value,
-                reasons=result.to_dict()["reasons"],
-                email=order.email,
-                ip=client.ip,
-                device_id=client.device_id,
-                card_fingerprint=facts.card_fingerprint,
-                created_at=clock.now(),
-            )
+            _INSERT,
+            {
+                "order_id": order.id,
+                "score": result.score,
+                "decision": result.decision.value,
+                "reasons": result.to_dict()["reasons"],
+                "email": order.email,
+                "ip": client.ip,
+                "device_id": client.device_id,
+                "card_fingerprint": facts.card_fingerprint,
+                "review_note": "",
+                "created_at": clock.now(),
+            },
         )
         lifecycle.write_event(
             uow,
@@ -192,10 +195,10 @@ def _facts(
         uow,
         order.id,
         [
-            (_s.email, order.email, since(RuleKind.VELOCITY_EMAIL)),
-            (_s.card_fingerprint, fingerprint, since(RuleKind.VELOCITY_CARD)),
-            (_s.ip, client.ip, since(RuleKind.VELOCITY_IP)),
-            (_s.device_id, client.device_id, since(RuleKind.VELOCITY_DEVICE)),
+            ("email", order.email, since(RuleKind.VELOCITY_EMAIL)),
+            ("card", fingerprint, since(RuleKind.VELOCITY_CARD)),
+            ("ip", client.ip, since(RuleKind.VELOCITY_IP)),
+            ("device", client.device_id, since(RuleKind.VELOCITY_DEVICE)),
         ],
     )
 
@@ -225,30 +228,43 @@ def _facts(
     )
 
 
+def _window_count(column: sa.Column[Any], key: str) -> sa.ColumnElement[Any]:
+    hit = sa.and_(column == sa.bindparam(key), _s.created_at >= sa.bindparam(f"{key}_since"))
+    return sa.func.coalesce(sa.func.sum(sa.case((hit, 1), else_=0)), 0)
+
+
+# Built once: an identifier the order lacks is bound as NULL and matches nothing.
+_VELOCITY = sa.select(
+    _window_count(_s.email, "email"),
+    _window_count(_s.card_fingerprint, "card"),
+    _window_count(_s.ip, "ip"),
+    _window_count(_s.device_id, "device"),
+).where(
+    _s.order_id != sa.bindparam("order_id"),
+    _s.created_at >= sa.bindparam("since"),
+    sa.or_(
+        _s.email == sa.bindparam("email"),
+        _s.card_fingerprint == sa.bindparam("card"),
+        _s.ip == sa.bindparam("ip"),
+        _s.device_id == sa.bindparam("device"),
+    ),
+)
+
+
 def _velocity(
-    uow: UnitOfWork, order_id: int, wanted: list[tuple[sa.Column[Any], str | None, datetime]]
+    uow: UnitOfWork, order_id: int, wanted: list[tuple[str, str | None, datetime]]
 ) -> list[int]:
-    """Earlier screenings sharing each identifier within its window, plus this order, in one
-    query (0 for an identifier the order does not have)."""
-    asked = [(column, value, since) for column, value, since in wanted if value is not None]
-    if not asked:
-        return [0] * len(wanted)
-    row = uow.conn.execute(
-        sa.select(
-            *[
-                sa.func.coalesce(
-                    sa.func.sum(sa.case((sa.and_(c == v, _s.created_at >= t), 1), else_=0)), 0
-                )
-                for c, v, t in asked
-            ]
-        ).where(
-            _s.order_id != order_id,
-            _s.created_at >= min(t for _c, _v, t in asked),
-            sa.or_(*[c == v for c, v, _t in asked]),
-        )
-    ).one()
-    found = iter(int(n) + 1 for n in row)  # and this order
-    return [next(found) if value is not None else 0 for _c, value, _t in wanted]
+    """Earlier screenings sharing each identifier (email, card, ip, device) within its
+    window, plus this order, in one query; 0 for an identifier the order does not have."""
+    params: dict[str, Any] = {"order_id": order_id, "since": min(t for _k, _v, t in wanted)}
+    for key, value, since in wanted:
+        params[key] = value
+        params[f"{key}_since"] = since
+    row = uow.conn.execute(_VELOCITY, params).one()
+    return [
+        int(n) + 1 if value is not None else 0
+        for n, (_k, value, _t) in zip(row, wanted, strict=True)
+    ]
 
 
 def _one_line(address: dict[str, Any]) -> str:
