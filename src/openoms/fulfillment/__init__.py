@@ -1,0 +1,1 @@
+"""Fulfilment: fulfilment orders, picking, packing, shipping and tracking."""
