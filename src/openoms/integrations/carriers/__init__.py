@@ -1,0 +1,1 @@
+"""Carrier APIs over HTTP: adapters of ``openoms.fulfillment.carrier_api.CarrierApi``."""
