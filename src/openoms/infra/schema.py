@@ -7,6 +7,7 @@ from openoms.carts import orm as carts_orm
 from openoms.catalog import orm as catalog_orm
 from openoms.channels import orm as channels_orm
 from openoms.customers import orm as customers_orm
+from openoms.fulfillment import orm as fulfillment_orm
 from openoms.identity import orm as identity_orm
 from openoms.infra import idempotency, outbox, sequences
 from openoms.infra.db import metadata
@@ -33,5 +34,6 @@ _ALL = (
     identity_orm,
     payments_orm,
     receivables_orm,
+    fulfillment_orm,
 )
 target_metadata = metadata

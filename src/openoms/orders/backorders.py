@@ -36,7 +36,16 @@ def resource_backorders(
     with uow:
         query = (
             sa.select(orders)
-            .where(_o.status == OrderStatus.BACKORDERED.value)
+            .where(
+                sa.or_(
+                    _o.status == OrderStatus.BACKORDERED.value,
+                    # shipped in part, the rest still waiting for stock
+                    sa.and_(
+                        _o.status == OrderStatus.PARTIALLY_SHIPPED.value,
+                        sa.exists().where(_l.order_id == _o.id, _l.quantity_backordered > 0),
+                    ),
+                )
+            )
             .order_by(_o.priority.desc(), _o.placed_at, _o.id)
             .limit(limit)
         )
@@ -94,6 +103,8 @@ def _apply(uow: UnitOfWork, order: dict[str, Any], taken: allocation.Allocated, 
     still_short = bool(taken.backordered)
     before = OrderStatus(order["status"])
     after = OrderStatus.BACKORDERED if still_short else OrderStatus.ALLOCATED
+    if before is OrderStatus.PARTIALLY_SHIPPED:
+        after = before  # it stays partially shipped until the rest leaves
     if after is not before:
         check_order_transition(order["number"], before, after)
     uow.conn.execute(

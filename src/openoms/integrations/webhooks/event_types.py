@@ -39,4 +39,23 @@ EVENT_TYPES: dict[str, str] = {
     "transfer.shipped": "A stock transfer left its source location.",
     "transfer.received": "A stock transfer arrived at its destination.",
     "transfer.cancelled": "A stock transfer was cancelled before it shipped.",
+    "order.shipped": "Everything left of an order has shipped (its last shipment left).",
+    "order.partially_shipped": "A shipment left with part of an order; the rest follows.",
+    "fulfilment_order.status_changed": "A location's work for an order moved on (released, "
+    "picking, picked, packed, shipped, ready for pickup, collected, short, cancelled).",
+    "fulfilment_order.packed": "A fulfilment order was packed into its packages.",
+    "fulfilment_order.short_picked": "Units of a pick were not in their bin: written off and "
+    "sourced again or backordered.",
+    "fulfilment_order.ready_for_pickup": "A pickup order waits in its store; the payload "
+    "carries the pickup code for the customer's message.",
+    "fulfilment_order.collected": "The customer collected a pickup order (code checked).",
+    "wave.released": "Pick lists were released to the floor for a wave of fulfilment orders.",
+    "shipment.created": "A shipment left: carrier, service, tracking numbers, ETA and the "
+    "value captured for it.",
+    "shipment.tracking": "A carrier scan was recorded for a package.",
+    "shipment.delivered": "Every package of a shipment was delivered.",
+    "alert.delivery_exception": "A carrier reported a delivery exception (staff alert).",
+    "alert.late_shipment": "A shipment is past its promised delivery date (staff alert, once).",
+    "inventory.count_needed": "A short pick found fewer units than the books can write off: "
+    "count the bin.",
 }

@@ -281,17 +281,16 @@ def release_line(
     *,
     actor: str,
     reason: str = "released",
+    location: str | None = None,
 ) -> int:
-    """Give back up to ``quantity`` units an owner holds for one line, newest first, inside
-    the caller's transaction. Returns the units released."""
-    rows = [
-        dict(r)
-        for r in uow.conn.execute(
-            _active_query()
-            .where(_r.owner_type == owner[0].value, _r.owner_ref == owner[1], _r.owner_line == line)
-            .order_by(_r.id.desc())
-        ).mappings()
-    ]
+    """Give back up to ``quantity`` units an owner holds for one line (at one location, when
+    named), newest first, inside the caller's transaction. Returns the units released."""
+    query = _active_query().where(
+        _r.owner_type == owner[0].value, _r.owner_ref == owner[1], _r.owner_line == line
+    )
+    if location is not None:
+        query = query.where(_sl.location_code == location)
+    rows = [dict(r) for r in uow.conn.execute(query.order_by(_r.id.desc())).mappings()]
     left = quantity
     now = clock.now()
     for row in rows:
@@ -556,6 +555,48 @@ def ship_in_transaction(
     ledger.record_removal(level, kind, qty, reserved_delta=-qty, bin_id=bin_id)
     ledger.flush()
     return done
+
+
+def ship_line_in_transaction(
+    uow: UnitOfWork,
+    owner: tuple[OwnerType, str],
+    line: int,
+    location: str,
+    quantity: int,
+    *,
+    actor: str,
+    reference: str,
+    bin_code: str | None = None,
+) -> int:
+    """Ship ``quantity`` units an owner holds for one line at one location, oldest
+    reservation first, from ``bin_code`` while it holds them (else from wherever the units
+    lie: loose first, then bins). Returns the units shipped (less when fewer are held)."""
+    rows = uow.conn.execute(
+        _active_query()
+        .where(
+            _r.owner_type == owner[0].value,
+            _r.owner_ref == owner[1],
+            _r.owner_line == line,
+            _sl.location_code == location,
+        )
+        .order_by(_r.id)
+    ).mappings()
+    left = quantity
+    for row in [dict(r) for r in rows]:
+        if left == 0:
+            break
+        take = min(left, row["quantity"])
+        bin_id = None
+        if bin_code is not None:
+            found = refs.bin_id(uow, row["location_id"], location, bin_code)
+            ledger = Ledger(uow.conn, actor=actor, reference=reference, now=clock.now())
+            if found is not None and ledger.bin_quantity(row["sku_id"], found) >= take:
+                bin_id = found
+        ship_in_transaction(
+            uow, row["id"], actor=actor, reference=reference, quantity=take, bin_id=bin_id
+        )
+        left -= take
+    return quantity - left
 
 
 def extend_owner(

@@ -135,6 +135,43 @@ def adjust_stock(
     return _out(level, sku, location)
 
 
+def write_off_in_transaction(
+    uow: UnitOfWork,
+    location: str,
+    sku: str,
+    quantity: int,
+    reason: AdjustmentReason,
+    *,
+    actor: str,
+    bin_code: str | None = None,
+    reference: str = "",
+) -> LevelOut:
+    """Take free units off hand (an adjustment with a reason) inside the caller's
+    transaction: from ``bin_code`` while it holds them, else loose first, then bins.
+
+    Raises: LocationNotFound, SkuNotFound, InsufficientStock, StockBelowReserved.
+    """
+    location_id = refs.location_id(uow, location)
+    sku_id = refs.sku_ids(uow, [sku])[sku]
+    ledger = Ledger(uow.conn, actor=actor, reference=reference, now=clock.now())
+    bin_id = refs.bin_id(uow, location_id, location, bin_code)
+    if bin_id is not None and ledger.bin_quantity(sku_id, bin_id) < quantity:
+        bin_id = None
+    level = _remove(
+        ledger,
+        sku,
+        location,
+        sku_id,
+        location_id,
+        quantity,
+        kind=MovementKind.ADJUSTMENT,
+        bin_id=bin_id,
+        reason=reason.value,
+    )
+    ledger.flush()
+    return _out(level, sku, location)
+
+
 @dataclass(frozen=True)
 class CountLine:
     sku: str

@@ -1,0 +1,363 @@
+"""Fulfilment end to end on both engines: fulfilment orders from reservations, waves and
+pick lists by strategy, scan-to-pick, short picks, packing, shipping (stock out, payment
+captured, order shipped), tracking to the door, and pickup in store."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from openoms.fulfillment.model import (
+    FulfilmentStatus,
+    IllegalFulfilmentTransition,
+    NothingToRelease,
+    OverPick,
+    PickStrategy,
+    ShipmentNotFound,
+    ShipmentStatus,
+    WrongPickupCode,
+    WrongScan,
+)
+from openoms.fulfillment.services import picking, setup, shipping, tracking, work
+from openoms.fulfillment.tracking_numbers import is_valid_s10
+from openoms.infra.db import Database
+from openoms.inventory.orm import stock_levels, stock_movements
+from openoms.inventory.verify import verify_ledger
+from openoms.locations.model import LocationKind
+from openoms.orders.model import OrderStatus
+from openoms.orders.placement import LineInput, place_order
+from openoms.orders.queries import get_order, timeline
+from openoms.payments.services import order_payments
+from openoms.payments.services.records import payments_of
+from openoms.shared.errors import ValidationFailed
+from tests.builders import add_bins, make_channel, make_location, make_sku, random_code, stock
+from tests.integration.payment_setup import card, gateways_for
+from tests.integration.test_orders import _order
+
+
+def _carrier(db: Database) -> str:
+    """A carrier with one service to NL and DE; returns the service code."""
+    carrier = random_code("C")
+    setup.save_carrier(
+        db.uow(),
+        setup.CarrierSpec(carrier, "Test Parcel", "https://track.example/{tracking}", "JD"),
+    )
+    service = random_code("S")
+    setup.save_service(
+        db.uow(),
+        setup.ServiceSpec(
+            carrier=carrier,
+            code=service,
+            name="Standard",
+            currency="EUR",
+            zones=[{"zone": "NL", "country": "NL"}, {"zone": "DE", "country": "DE"}],
+            breaks=[
+                {"zone": "NL", "up_to_g": 2000, "base": 495},
+                {"zone": "NL", "up_to_g": 10000, "base": 695, "per_kg": 50},
+                {"zone": "DE", "up_to_g": 10000, "base": 995},
+            ],
+            transit_days={"NL": 1, "DE": 2},
+            cutoff="17:00",
+        ),
+    )
+    return service
+
+
+def _warehouse(db: Database) -> tuple[str, list[str]]:
+    """A warehouse with zones A and B and two SKUs with dimensions, stocked in bins."""
+    loc = make_location(db).code
+    add_bins(db, loc, ["A-01-01", "A-02-01"], zone="A")
+    add_bins(db, loc, ["B-01-01"], zone="B")
+    bell, tyre = make_skus_with_size(db)
+    stock(db, bell, loc, 5, "A-02-01")
+    stock(db, bell, loc, 5, "A-01-01")
+    stock(db, tyre, loc, 10, "B-01-01")
+    return loc, [bell, tyre]
+
+
+def make_skus_with_size(db: Database) -> tuple[str, str]:
+    from openoms.catalog import services as catalog
+    from openoms.catalog.model import Dimensions
+    from openoms.catalog.services import ProductSpec
+    from tests.builders import sku_spec
+
+    bell = sku_spec(weight_g=200, dimensions=Dimensions(80, 80, 60))
+    tyre = sku_spec(weight_g=900, dimensions=Dimensions(600, 600, 50))
+    catalog.create_product(
+        db.uow(), ProductSpec(code=random_code("P"), name="Bike parts", skus=[bell, tyre])
+    )
+    return bell.code, tyre.code
+
+
+def _place(db: Database, channel: str, *lines: LineInput, **extra: object) -> str:
+    return place_order(db.uow(), _order(channel, *lines, **extra), actor="test").order.number
+
+
+def _fo_of(db: Database, number: str) -> work.FulfilmentOrder:
+    found = work.list_fulfilment_orders(db.uow(), work.FulfilmentFilter(order_number=number))
+    assert len(found) == 1
+    return found[0]
+
+
+def test_an_order_is_picked_by_scanning_packed_shipped_and_tracked_to_the_door(
+    db: Database,
+) -> None:
+    gateways = gateways_for(db)
+    service = _carrier(db)
+    loc, (bell, tyre) = _warehouse(db)
+    channel = make_channel(db, locations=(loc,))
+    number = _place(db, channel, LineInput(bell, 2, 1500), LineInput(tyre, 1, 4000))
+    order_payments.pay_order(db, gateways, number, card(gateways), actor="shop")
+
+    for code, size, cost in (("S", (250, 200, 150), 60), ("L", (700, 700, 160), 250)):
+        setup.save_box(
+            db.uow(),
+            setup.BoxSpec(random_code(code), f"Box {code}", *size, 300, 20_000, cost, "EUR"),
+        )
+    fo = _fo_of(db, number)
+    assert fo.status is FulfilmentStatus.PENDING
+    assert fo.location == loc
+    assert {ln.sku: ln.quantity for ln in fo.lines} == {bell: 2, tyre: 1}
+    assert fo.ship_by is not None
+    assert fo.deliver_by is not None
+    assert "cut-off" in fo.promise
+
+    wave = picking.release_wave(
+        db.uow(),
+        loc,
+        picking.WaveCriteria(fulfilment_orders=(fo.number,), strategy=PickStrategy.SINGLE),
+        actor="lead",
+    )
+    assert len(wave.pick_lists) == 1
+    plist = wave.pick_lists[0]
+    assert [(p.sku, p.bin_code, p.quantity) for p in plist.picks] == [
+        (bell, "A-01-01", 2),  # the nearest bin holding the whole line
+        (tyre, "B-01-01", 1),
+    ]
+    first, second = plist.picks
+    with pytest.raises(WrongScan, match=f"asks for {bell}"):
+        picking.scan(db.uow(), plist.number, tyre, actor="picker", pick_id=first.id)
+    with pytest.raises(WrongScan, match="Unknown code"):
+        picking.scan(db.uow(), plist.number, "NO-SUCH-CODE", actor="picker")
+    barcode = first.barcode
+    assert barcode is not None
+    done = picking.scan(db.uow(), plist.number, barcode, actor="picker", pick_id=first.id)
+    assert done.pick.picked == 1
+    assert "1 more to pick here" in done.message
+    assert _fo_of(db, number).status is FulfilmentStatus.PICKING
+    picking.scan(db.uow(), plist.number, bell, actor="picker")
+    with pytest.raises(OverPick):
+        picking.scan(db.uow(), plist.number, bell, actor="picker")
+    last = picking.scan(db.uow(), plist.number, tyre, actor="picker", pick_id=second.id)
+    assert "complete" in last.message
+    assert _fo_of(db, number).status is FulfilmentStatus.PICKED
+
+    proposal = shipping.propose_packages(db.uow(), fo.number)
+    assert sum(sum(p["items"].values()) for p in proposal.packages) == 3
+    with pytest.raises(ValidationFailed, match="input"):
+        shipping.pack(
+            db.uow(),
+            fo.number,
+            [shipping.PackageIn(length_mm=700, width_mm=700, height_mm=100, items={bell: 1})],
+            actor="packer",
+        )
+    packed = shipping.pack(
+        db.uow(),
+        fo.number,
+        [shipping.PackageIn(length_mm=650, width_mm=650, height_mm=120, weight_g=1500)],
+        actor="packer",
+    )
+    assert packed.status is FulfilmentStatus.PACKED
+
+    options = shipping.rate_options(db.uow(), fo.number)
+    assert any(o.service == service for o in options.options)
+    shipped = shipping.ship_and_capture(db, gateways, fo.number, actor="packer", service=service)
+    (package,) = shipped.packages
+    assert is_valid_s10(package.tracking_number)
+    assert package.tracking_number.startswith("JD")
+    # 650 x 650 x 120 mm / 5000 = 10,140 g dimensional, heavier than the 1.5 kg on the scale
+    assert (package.dim_weight_g, package.billable_weight_g) == (10140, 10140)
+    assert shipped.rate_amount == 695 + 50 * 1  # one started kg beyond the 10 kg break
+
+    order = get_order(db.uow(), number)
+    assert order.status is OrderStatus.SHIPPED
+    assert [ln.quantity_shipped for ln in order.lines] == [2, 1]
+    assert shipped.value_amount == order.total_amount
+    with db.reader() as uow:
+        (payment,) = payments_of(uow, order.id)
+        assert payment.captured == order.total_amount
+        levels = dict(
+            uow.conn.execute(
+                sa.select(stock_levels.c.sku_code, stock_levels.c.on_hand).where(
+                    stock_levels.c.location_code == loc
+                )
+            ).all()
+        )
+        assert levels == {bell: 8, tyre: 9}
+        kinds = uow.conn.execute(
+            sa.select(sa.func.count()).where(stock_movements.c.reference == f"shipment:{fo.number}")
+        ).scalar_one()
+        assert kinds == 2
+        assert verify_ledger(uow) == []
+
+    when = datetime.now(UTC)
+    tracking.record_scans(
+        db.uow(),
+        [
+            tracking.ScanIn(package.tracking_number, ShipmentStatus.IN_TRANSIT, when, "Hub"),
+            tracking.ScanIn(package.tracking_number, ShipmentStatus.IN_TRANSIT, when, "Hub"),
+        ],
+        source="carrier",
+        actor="carrier",
+    )
+    with db.reader() as uow:
+        assert len(tracking.tracking_history(uow, shipped.number)) == 1  # the same scan twice
+    after = tracking.record_scans(
+        db.uow(),
+        [
+            tracking.ScanIn(
+                package.tracking_number,
+                ShipmentStatus.DELIVERED,
+                when + timedelta(hours=5),
+                "Utrecht",
+            )
+        ],
+        source="carrier",
+        actor="carrier",
+    )
+    assert after[0].status is ShipmentStatus.DELIVERED
+    assert get_order(db.uow(), number).status is OrderStatus.DELIVERED
+    kinds = [e.kind for e in timeline(db.uow(), number)]
+    assert "status_changed" in kinds
+    with pytest.raises(ShipmentNotFound):
+        tracking.record_scans(
+            db.uow(),
+            [tracking.ScanIn("XX000000000NL", ShipmentStatus.IN_TRANSIT, when)],
+            source="carrier",
+            actor="carrier",
+        )
+
+
+def test_a_batch_wave_sums_units_per_bin_across_orders(db: Database) -> None:
+    loc, (bell, tyre) = _warehouse(db)
+    channel = make_channel(db, locations=(loc,))
+    first = _place(db, channel, LineInput(bell, 1, 1500))
+    second = _place(db, channel, LineInput(bell, 2, 1500), LineInput(tyre, 1, 4000))
+    fos = (_fo_of(db, first).number, _fo_of(db, second).number)
+    wave = picking.release_wave(
+        db.uow(),
+        loc,
+        picking.WaveCriteria(fulfilment_orders=fos, strategy=PickStrategy.BATCH, batch_size=5),
+        actor="lead",
+    )
+    (plist,) = wave.pick_lists
+    assert [(p.sku, p.bin_code, p.quantity) for p in plist.picks] == [
+        (bell, "A-01-01", 3),
+        (tyre, "B-01-01", 1),
+    ]
+    assert [pt.fulfilment_order for pt in plist.picks[0].parts] == list(fos)
+    with pytest.raises(NothingToRelease):
+        picking.release_wave(db.uow(), loc, picking.WaveCriteria(fulfilment_orders=fos), actor="x")
+
+
+def test_a_wave_makes_one_list_per_zone(db: Database) -> None:
+    loc, (bell, tyre) = _warehouse(db)
+    channel = make_channel(db, locations=(loc,))
+    numbers = [
+        _place(db, channel, LineInput(bell, 1, 1500), LineInput(tyre, 1, 4000)) for _ in "ab"
+    ]
+    fos = tuple(_fo_of(db, n).number for n in numbers)
+    wave = picking.release_wave(
+        db.uow(),
+        loc,
+        picking.WaveCriteria(fulfilment_orders=fos, strategy=PickStrategy.WAVE),
+        actor="lead",
+    )
+    assert [(pl.zone, pl.units) for pl in wave.pick_lists] == [("A", 2), ("B", 2)]
+
+
+def test_a_short_pick_writes_off_the_bin_and_sources_the_rest_elsewhere(db: Database) -> None:
+    loc, (bell, _tyre) = _warehouse(db)
+    other = make_location(db, lat=52.1, lon=5.1).code
+    stock(db, bell, other, 3)
+    channel = make_channel(db, locations=(loc, other))
+    number = _place(db, channel, LineInput(bell, 4, 1500))
+    fo = _fo_of(db, number)
+    assert fo.location == loc
+    wave = picking.release_wave(
+        db.uow(), loc, picking.WaveCriteria(fulfilment_orders=(fo.number,)), actor="lead"
+    )
+    plist = wave.pick_lists[0]
+    pick = plist.picks[0]
+    picking.scan(db.uow(), plist.number, bell, actor="picker", quantity=1, pick_id=pick.id)
+    result = picking.short_pick(db.uow(), plist.number, pick.id, 3, actor="picker")
+    assert result.pick.short == 3
+    order = get_order(db.uow(), number)
+    assert {a.location: a.quantity for a in order.allocations if a.quantity} == {loc: 1, other: 3}
+    events = timeline(db.uow(), number)
+    assert any(e.kind == "short_pick" for e in events)
+    with db.reader() as uow:
+        moved = uow.conn.execute(
+            sa.select(stock_movements.c.reason, sa.func.sum(stock_movements.c.on_hand_delta))
+            .where(stock_movements.c.reference == f"pick:{plist.number}")
+            .group_by(stock_movements.c.reason)
+        ).all()
+        assert ("short_pick", -3) in [tuple(r) for r in moved]
+        assert verify_ledger(uow) == []
+    assert _fo_of_status(db, fo.number) is FulfilmentStatus.PICKED
+    new_work = [
+        f
+        for f in work.list_fulfilment_orders(db.uow(), work.FulfilmentFilter(order_number=number))
+        if f.location == other
+    ]
+    assert len(new_work) == 1
+    assert new_work[0].units == 3
+
+
+def _fo_of_status(db: Database, fo_number: str) -> FulfilmentStatus:
+    return work.get_fulfilment_order(db.uow(), fo_number).status
+
+
+def test_a_pickup_order_is_handed_over_with_its_code(db: Database) -> None:
+    store = make_location(db, kind=LocationKind.STORE).code
+    from openoms.locations import services as locations
+
+    locations.update_location(db.uow(), store, {"can_pickup": True})
+    bell = make_sku(db)
+    stock(db, bell, store, 3)
+    channel = make_channel(db, locations=(store,))
+    number = _place(db, channel, LineInput(bell, 1, 1500), pickup_location=store)
+    fo = _fo_of(db, number)
+    assert fo.pickup
+    wave = picking.release_wave(
+        db.uow(), store, picking.WaveCriteria(fulfilment_orders=(fo.number,)), actor="store"
+    )
+    picking.scan(db.uow(), wave.pick_lists[0].number, bell, actor="store")
+    with pytest.raises(IllegalFulfilmentTransition):
+        tracking.collect(db.uow(), fo.number, "000000", actor="store")
+    ready = tracking.ready_for_pickup(db.uow(), fo.number, actor="store")
+    assert ready.status is FulfilmentStatus.READY_FOR_PICKUP
+    assert ready.pickup_code
+    wrong = "000000" if ready.pickup_code != "000000" else "111111"
+    with pytest.raises(WrongPickupCode):
+        tracking.collect(db.uow(), fo.number, wrong, actor="store")
+    collected = tracking.collect(db.uow(), fo.number, ready.pickup_code, actor="store")
+    assert collected.status is FulfilmentStatus.COLLECTED
+    assert get_order(db.uow(), number).status is OrderStatus.DELIVERED
+    with db.reader() as uow:
+        assert verify_ledger(uow) == []
+
+
+def test_a_held_order_gets_no_work_and_cannot_be_packed(db: Database) -> None:
+    from openoms.orders.lifecycle import hold_order
+    from openoms.orders.model import HoldReason
+
+    loc, (bell, _tyre) = _warehouse(db)
+    channel = make_channel(db, locations=(loc,))
+    number = _place(db, channel, LineInput(bell, 1, 1500))
+    fo = _fo_of(db, number)
+    hold_order(db.uow(), number, HoldReason.MANUAL, actor="cs", note="customer called")
+    assert _fo_of(db, number).status is FulfilmentStatus.CANCELLED  # listing syncs first
+    assert fo.status is FulfilmentStatus.PENDING
