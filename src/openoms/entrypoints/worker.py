@@ -13,6 +13,8 @@ from collections.abc import Callable
 import structlog
 
 from openoms.carts.expiry import expire_carts
+from openoms.fulfillment.services import tracking as fulfilment_tracking
+from openoms.fulfillment.services import work as fulfilment_work
 from openoms.identity.services.login import purge_attempts
 from openoms.infra import idempotency
 from openoms.infra.db import Database
@@ -39,7 +41,21 @@ def jobs(db: Database, settings: Settings) -> list[tuple[str, Callable[[], int]]
         ("payments.pending_settled", lambda: _settle_payments(db, settings)),
         ("receivables.quotes_expired", lambda: expire_quotes(db)),
         ("receivables.invoices_overdue", lambda: flag_overdue(db)),
+        ("fulfilment.work_synced", lambda: _sync_work(db)),
+        (
+            "fulfilment.late_shipments_flagged",
+            lambda: fulfilment_tracking.flag_late_shipments(db.uow()),
+        ),
+        ("fulfilment.pickups_returned", lambda: fulfilment_tracking.return_uncollected(db.uow())),
     ]
+
+
+def _sync_work(db: Database) -> int:
+    """Fulfilment orders for what was reserved since (placements, backorders filled)."""
+    with db.uow() as uow:
+        changed = fulfilment_work.sync(uow)
+        uow.commit()
+    return changed
 
 
 def _settle_payments(db: Database, settings: Settings) -> int:

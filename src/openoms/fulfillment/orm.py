@@ -38,6 +38,15 @@ fulfilment_orders = sa.Table(
     sa.Column("updated_at", UtcDateTime(), nullable=False),
     sa.Column("version", sa.Integer, nullable=False, server_default="1"),
     sa.Index("ix_fulfilment_orders_location_status", "location_code", "status"),
+    # one pending fulfilment order per order and location
+    sa.Index(
+        "uq_fulfilment_orders_pending",
+        "order_id",
+        "location_code",
+        unique=True,
+        postgresql_where=sa.text("status = 'pending'"),
+        sqlite_where=sa.text("status = 'pending'"),
+    ),
 )
 
 fulfilment_lines = sa.Table(

@@ -40,7 +40,11 @@ class Permission(StrEnum):
     FRAUD_REVIEW = "fraud.review"  # approve or reject orders in review; the blocklist
     QUOTES_MANAGE = "quotes.manage"  # B2B quotes: create, edit, send, accept, reject
     INVOICES_MANAGE = "invoices.manage"  # issue and void invoices, record payments, statements
-    FULFILLMENT_SHIP = "fulfillment.ship"
+    FULFILLMENT_VIEW = "fulfillment.view"  # fulfilment orders, pick lists, shipments
+    FULFILLMENT_PICK = "fulfillment.pick"  # release waves, pick, pack, pickup hand-over
+    FULFILLMENT_SHIP = "fulfillment.ship"  # ship, labels
+    FULFILLMENT_CONFIGURE = "fulfillment.configure"  # boxes, carriers, services, strategies
+    TRACKING_RECORD = "tracking.record"  # carrier scans in
     PURCHASING_MANAGE = "purchasing.manage"
     WEBHOOKS_MANAGE = "webhooks.manage"
     USERS_MANAGE = "users.manage"
@@ -58,6 +62,7 @@ _VIEW = frozenset(
         P.INVENTORY_VIEW,
         P.LOCATIONS_VIEW,
         P.CHANNELS_VIEW,
+        P.FULFILLMENT_VIEW,
     }
 )
 
@@ -91,7 +96,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.INVENTORY_ADJUST,
         P.INVENTORY_TRANSFER,
         P.INVENTORY_RESERVE,
+        P.FULFILLMENT_PICK,
         P.FULFILLMENT_SHIP,
+        P.TRACKING_RECORD,
     },
     Role.FINANCE: _VIEW
     | {

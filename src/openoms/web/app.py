@@ -19,6 +19,7 @@ from openoms.catalog.http import router as catalog_router
 from openoms.channels.http import router as channels_router
 from openoms.console import app as console
 from openoms.customers.http import router as customers_router
+from openoms.fulfillment.http import router as fulfilment_router
 from openoms.identity.http import router as identity_router
 from openoms.infra.db import Database
 from openoms.infra.secrets import secret_key
@@ -90,6 +91,7 @@ ROUTERS: tuple[tuple[APIRouter, str], ...] = (
     (payments_router, API_PREFIX),
     (fraud_router, API_PREFIX),
     (receivables_router, API_PREFIX),
+    (fulfilment_router, API_PREFIX),
     (carts_router, API_PREFIX),
     (accounting_router, API_PREFIX),
     (webhooks_router, API_PREFIX),

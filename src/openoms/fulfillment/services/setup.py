@@ -25,7 +25,7 @@ from openoms.fulfillment.orm import (
 from openoms.fulfillment.packing import BoxType
 from openoms.infra.db import UnitOfWork
 from openoms.infra.upsert import insert_for
-from openoms.shared.errors import FieldError, ValidationFailed
+from openoms.shared.errors import Conflict, FieldError, ValidationFailed
 from openoms.shared.money import MAX_MINOR, validate_currency
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -80,21 +80,39 @@ class BoxSpec:
         )
 
 
-def save_box(uow: UnitOfWork, spec: BoxSpec) -> BoxSpec:
-    """Create or change a box (by code). Raises: ValidationFailed."""
+def save_box(uow: UnitOfWork, spec: BoxSpec, *, create: bool = True) -> BoxSpec:
+    """Create a box (``create``) or change an existing one, by code.
+
+    Raises: ValidationFailed, DuplicateCode, BoxNotFound.
+    """
     errors = spec.check()
     if errors:
         raise ValidationFailed(errors)
     values = {k: getattr(spec, k) for k in BoxSpec.__dataclass_fields__}
     with uow:
-        stmt = insert_for(uow.conn, boxes).values(**values)
-        uow.conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["code"], set_={k: v for k, v in values.items() if k != "code"}
-            )
-        )
+        _write(uow, boxes, values, create, BoxNotFound(f"No box '{spec.code}'.", box=spec.code))
         uow.commit()
     return spec
+
+
+class DuplicateCode(Conflict):
+    code = "duplicate_code"
+    title = "Code already in use"
+
+
+def _write(
+    uow: UnitOfWork, table: sa.Table, values: dict[str, Any], create: bool, missing: Exception
+) -> None:
+    code = values["code"]
+    exists = uow.conn.execute(sa.select(table.c.id).where(table.c.code == code)).first()
+    if create and exists is not None:
+        raise DuplicateCode(f"'{code}' exists already; change it instead.", code=code)
+    if not create and exists is None:
+        raise missing
+    if create:
+        uow.conn.execute(table.insert().values(**values))
+    else:
+        uow.conn.execute(sa.update(table).where(table.c.code == code).values(**values))
 
 
 def list_boxes(uow: UnitOfWork, *, active_only: bool = False) -> list[BoxSpec]:
@@ -144,19 +162,15 @@ class CarrierSpec:
         return errors
 
 
-def save_carrier(uow: UnitOfWork, spec: CarrierSpec) -> CarrierSpec:
-    """Raises: ValidationFailed."""
+def save_carrier(uow: UnitOfWork, spec: CarrierSpec, *, create: bool = True) -> CarrierSpec:
+    """Raises: ValidationFailed, DuplicateCode, CarrierNotFound."""
     errors = spec.check()
     if errors:
         raise ValidationFailed(errors)
     values = {k: getattr(spec, k) for k in CarrierSpec.__dataclass_fields__}
     with uow:
-        stmt = insert_for(uow.conn, carriers).values(**values)
-        uow.conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["code"], set_={k: v for k, v in values.items() if k != "code"}
-            )
-        )
+        missing = CarrierNotFound(f"No carrier '{spec.code}'.", carrier=spec.code)
+        _write(uow, carriers, values, create, missing)
         uow.commit()
     return spec
 
@@ -239,10 +253,10 @@ class ServiceSpec:
         return errors + rates.validate_service(level)
 
 
-def save_service(uow: UnitOfWork, spec: ServiceSpec) -> ServiceSpec:
-    """Create or change a carrier service (by code).
+def save_service(uow: UnitOfWork, spec: ServiceSpec, *, create: bool = True) -> ServiceSpec:
+    """Create a carrier service (``create``) or change an existing one, by code.
 
-    Raises: ValidationFailed, CarrierNotFound.
+    Raises: ValidationFailed, DuplicateCode, CarrierNotFound.
     """
     errors = spec.check()
     if errors:
@@ -266,12 +280,8 @@ def save_service(uow: UnitOfWork, spec: ServiceSpec) -> ServiceSpec:
         ).first()
         if known is None:
             raise CarrierNotFound(f"No carrier '{spec.carrier}'.", carrier=spec.carrier)
-        stmt = insert_for(uow.conn, carrier_services).values(**values)
-        uow.conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["code"], set_={k: v for k, v in values.items() if k != "code"}
-            )
-        )
+        missing = CarrierNotFound(f"No carrier service '{spec.code}'.", service=spec.code)
+        _write(uow, carrier_services, values, create, missing)
         uow.commit()
     return spec
 
@@ -325,8 +335,17 @@ class LocationSettings:
         return errors
 
 
-def location_settings(uow: UnitOfWork, location: str) -> LocationSettings:
-    """Inside the caller's transaction; the defaults when none were saved."""
+def location_settings(uow: UnitOfWork, location: str, *, check: bool = False) -> LocationSettings:
+    """Inside the caller's transaction; the defaults when none were saved.
+
+    Raises: LocationNotFound (``check``: the location must exist).
+    """
+    if check:
+        from openoms.locations import services as locations
+        from openoms.locations.model import LocationNotFound
+
+        if location not in locations.location_refs(uow, [location]):
+            raise LocationNotFound(f"No location '{location}'.", location=location)
     row = (
         uow.conn.execute(
             sa.select(location_fulfilment).where(location_fulfilment.c.location_code == location)
@@ -388,8 +407,15 @@ class ChannelPromise:
         return errors
 
 
-def channel_promise(uow: UnitOfWork, channel: str) -> ChannelPromise:
-    """Inside the caller's transaction; the defaults when none were saved."""
+def channel_promise(uow: UnitOfWork, channel: str, *, check: bool = False) -> ChannelPromise:
+    """Inside the caller's transaction; the defaults when none were saved.
+
+    Raises: ChannelNotFound (``check``: the channel must exist).
+    """
+    if check:
+        from openoms.channels import services as channels
+
+        channels.get_in_transaction(uow, channel)
     c = channel_fulfilment.c
     row = uow.conn.execute(sa.select(channel_fulfilment).where(c.channel_code == channel))
     found = row.mappings().first()

@@ -42,6 +42,7 @@ _fl = fulfilment_lines.c
 _o = orders.c
 _r = reservations.c
 _sl = stock_levels.c
+SYNC_LOCK = 0x0F0F_5EC1  # the advisory lock key of fulfilment syncs
 WORKABLE = (OrderStatus.ALLOCATED, OrderStatus.BACKORDERED, OrderStatus.PARTIALLY_SHIPPED)
 
 
@@ -91,7 +92,12 @@ class FulfilmentOrder:
 
 def sync(uow: UnitOfWork, *, location: str | None = None, order_id: int | None = None) -> int:
     """Bring fulfilment orders in line with the orders' reservations (of one location or
-    one order), inside the caller's transaction. Returns how many changed."""
+    one order), inside the caller's transaction. Returns how many changed.
+
+    On PostgreSQL syncs take turns (a transaction-scoped advisory lock), so two processes
+    never both make the pending fulfilment order of the same order and location."""
+    if uow.dialect == "postgresql":
+        uow.conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": SYNC_LOCK})
     held = _reserved(uow, location, order_id)
     covered, pending, floor = _covered(uow, location, order_id)
     statuses = _order_statuses(uow, {k[0] for k in held} | {k[0] for k in covered})
@@ -169,18 +175,17 @@ def _covered(
             pending[(row["order_id"], row["location_code"])] = row["id"]
         else:
             floor.append(dict(row))
-    if location is not None or order_id is not None:
-        # pending fulfilment orders whose lines all went
-        empty = sa.select(_f.id, _f.order_id, _f.location_code).where(
-            _f.status == FulfilmentStatus.PENDING.value,
-            ~sa.exists().where(_fl.fulfilment_order_id == _f.id),
-        )
-        if location is not None:
-            empty = empty.where(_f.location_code == location)
-        if order_id is not None:
-            empty = empty.where(_f.order_id == order_id)
-        for fo, order, loc in uow.conn.execute(empty):
-            pending.setdefault((order, loc), fo)
+    # pending fulfilment orders whose lines all went
+    empty = sa.select(_f.id, _f.order_id, _f.location_code).where(
+        _f.status == FulfilmentStatus.PENDING.value,
+        ~sa.exists().where(_fl.fulfilment_order_id == _f.id),
+    )
+    if location is not None:
+        empty = empty.where(_f.location_code == location)
+    if order_id is not None:
+        empty = empty.where(_f.order_id == order_id)
+    for fo, order, loc in uow.conn.execute(empty):
+        pending.setdefault((order, loc), fo)
     return covered, pending, floor
 
 

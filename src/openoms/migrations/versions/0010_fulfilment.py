@@ -192,6 +192,13 @@ def upgrade() -> None:
             "ix_fulfilment_orders_location_status", ["location_code", "status"], unique=False
         )
         batch_op.create_index(
+            "uq_fulfilment_orders_pending",
+            ["order_id", "location_code"],
+            unique=True,
+            postgresql_where=sa.text("status = 'pending'"),
+            sqlite_where=sa.text("status = 'pending'"),
+        )
+        batch_op.create_index(
             batch_op.f("ix_fulfilment_orders_order_id"), ["order_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_fulfilment_orders_wave_id"), ["wave_id"], unique=False)
