@@ -15,6 +15,7 @@ from stdnum import ean
 
 from openoms.catalog.importer import import_rows
 from openoms.catalog.orm import skus
+from openoms.entrypoints.demo_fulfilment import load_fulfilment
 from openoms.entrypoints.demo_orders import load_commerce
 from openoms.entrypoints.demo_users import load_users
 from openoms.infra.db import Database
@@ -204,12 +205,14 @@ def load_demo(db: Database, *, progress: Callable[[int], None] = lambda _n: None
         units += _stock(db, spec, [r["sku"] for r in rows], bins, rng)
         progress(1)
     orders = load_commerce(db, [r["sku"] for r in rows], progress=progress)
+    fulfilment = load_fulfilment(db)
     token = load_users(db)
     return {
         "skus": len(rows),
         "locations": len(LOCATIONS),
         "units": units,
         "orders": orders,
+        "shipped": fulfilment["shipped"],
         "token": token,
     }
 

@@ -476,13 +476,19 @@ def ship_and_capture(
 
 
 def _invoice_on_terms(db: Database, found: Shipment, actor: str) -> None:
+    """Invoice what the shipment sent when the order is paid on terms; what was invoiced
+    on demand before is not invoiced again (at most what is left)."""
     from openoms.receivables.services import invoices
-    from openoms.receivables.services.invoices import NotOnTerms
+    from openoms.receivables.services.invoices import NothingToInvoice, NotOnTerms
 
     try:
         invoices.issue_invoice(db, found.order_number, actor=actor, amount=found.value_amount)
     except NotOnTerms:
         pass
+    except NothingToInvoice as e:
+        left = int(e.data.get("left", 0))
+        if left > 0:
+            invoices.issue_invoice(db, found.order_number, actor=actor, amount=left)
     except Exception:
         log.exception("fulfilment.invoice_after_shipment_failed", shipment=found.number)
 

@@ -56,6 +56,8 @@ EVENT_TYPES: dict[str, str] = {
     "shipment.delivered": "Every package of a shipment was delivered.",
     "alert.delivery_exception": "A carrier reported a delivery exception (staff alert).",
     "alert.late_shipment": "A shipment is past its promised delivery date (staff alert, once).",
+    "alert.capture_failed": "Capturing the payment for a shipment failed (an expired or "
+    "voided authorization): finance must act (staff alert).",
     "inventory.count_needed": "A short pick found fewer units than the books can write off: "
     "count the bin.",
 }

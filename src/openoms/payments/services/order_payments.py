@@ -29,6 +29,7 @@ from openoms.payments.services.operations import PaymentInput
 from openoms.payments.services.records import Payment, payments_of
 from openoms.payments.services.screening import Client
 from openoms.shared.errors import OmsError
+from openoms.shared.events import Event
 
 log = structlog.get_logger()
 
@@ -206,6 +207,20 @@ def capture_shipped(
             pass  # the capture is recorded as pending: the worker completes it
         except OmsError as e:
             log.warning("payments.capture_at_shipment_failed", order=number, error=e.detail)
+            with db.uow() as uow:  # finance must act: a new authorization, or chase it
+                uow.record(
+                    Event(
+                        "alert.capture_failed",
+                        {
+                            "order": number,
+                            "payment": payment.id,
+                            "amount": take,
+                            "reason": e.detail,
+                        },
+                        f"order:{number}",
+                    )
+                )
+                uow.commit()
             continue
         left -= take
     return amount - left
