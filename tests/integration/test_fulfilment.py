@@ -26,7 +26,7 @@ from openoms.infra.db import Database
 from openoms.inventory.orm import stock_levels, stock_movements
 from openoms.inventory.verify import verify_ledger
 from openoms.locations.model import LocationKind
-from openoms.orders.model import OrderStatus
+from openoms.orders.model import IllegalOrderTransition, OrderStatus
 from openoms.orders.placement import LineInput, place_order
 from openoms.orders.queries import get_order, timeline
 from openoms.payments.services import order_payments
@@ -361,3 +361,61 @@ def test_a_held_order_gets_no_work_and_cannot_be_packed(db: Database) -> None:
     hold_order(db.uow(), number, HoldReason.MANUAL, actor="cs", note="customer called")
     assert _fo_of(db, number).status is FulfilmentStatus.CANCELLED  # listing syncs first
     assert fo.status is FulfilmentStatus.PENDING
+    # work already picked stays on the floor, but it does not leave while the order is held
+    other = _place(db, channel, LineInput(bell, 1, 1500))
+    picked = _fo_of(db, other)
+    wave = picking.release_wave(
+        db.uow(), loc, picking.WaveCriteria(fulfilment_orders=(picked.number,)), actor="lead"
+    )
+    picking.scan(db.uow(), wave.pick_lists[0].number, bell, actor="picker")
+    hold_order(db.uow(), other, HoldReason.MANUAL, actor="cs", note="address check")
+    assert _fo_of(db, other).status is FulfilmentStatus.PICKED
+    with pytest.raises(IllegalOrderTransition, match="on_hold"):
+        shipping.pack(db.uow(), picked.number, None, actor="packer")
+
+
+def test_a_b2b_order_on_terms_is_invoiced_per_shipment_and_ages_until_paid(
+    db: Database,
+) -> None:
+    from openoms.receivables.model import AgingBucket, InvoiceStatus
+    from openoms.receivables.services import invoices, quotes
+    from openoms.receivables.services.quotes import QuoteLine
+    from tests.integration.test_b2b import _company, _quote_input
+
+    gateways = gateways_for(db)
+    service = _carrier(db)
+    company, email = _company(db)
+    channel = make_channel(db, kind="b2b")
+    loc, (bell, _tyre) = _warehouse(db)
+    quote = quotes.create_quote(
+        db,
+        _quote_input(company.code, email, channel, bell, lines=[QuoteLine(bell, 4, 1000)]),
+        actor="rep",
+    )
+    quotes.send_quote(db, quote.number, actor="rep")
+    _accepted, order = quotes.accept_quote(db, gateways, quote.number, actor="rep")
+    fo = _fo_of(db, order.number)
+    assert fo.location == loc
+    wave = picking.release_wave(
+        db.uow(), loc, picking.WaveCriteria(fulfilment_orders=(fo.number,)), actor="lead"
+    )
+    plist = wave.pick_lists[0]
+    picking.scan(db.uow(), plist.number, bell, actor="picker", quantity=2)
+    picking.short_pick(db.uow(), plist.number, plist.picks[0].id, 2, actor="picker")
+    shipping.pack(
+        db.uow(),
+        fo.number,
+        [shipping.PackageIn(length_mm=300, width_mm=200, height_mm=100, weight_g=800)],
+        actor="packer",
+    )
+    shipped = shipping.ship_and_capture(db, gateways, fo.number, actor="packer", service=service)
+    # half of the order left: its value is invoiced on the company's terms, the rest later
+    assert shipped.value_amount == order.total_amount // 2
+    assert get_order(db.uow(), order.number).status is OrderStatus.PARTIALLY_SHIPPED
+    report = invoices.aging_report(db.reader(), datetime.now(UTC).date() + timedelta(days=40))
+    (invoice,) = [i for i in report.open_invoices if i.order_number == order.number]
+    assert (invoice.total, invoice.status) == (shipped.value_amount, InvoiceStatus.OPEN)
+    mine = [r for r in report.report.rows if company.code in r.company_name]
+    assert mine[0].amount(AgingBucket.DAYS_1_30).amount_minor == shipped.value_amount
+    invoices.record_payment(db, invoice.number, 1000, actor="fin", reference="wire")
+    assert invoices.get_invoice(db.reader(), invoice.number).balance == shipped.value_amount - 1000

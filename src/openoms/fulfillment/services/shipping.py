@@ -192,9 +192,9 @@ def pack(
     """
     with uow:
         fo = work.load(uow, number, lock=True)
-        order_shipping.check_shippable(load_order(uow, fo.order_id))
         if fo.status is not FulfilmentStatus.PICKED:
             work.set_status(uow, fo.id, fo.number, fo.status, FulfilmentStatus.PACKED)  # refuses
+        order_shipping.check_shippable(load_order(uow, fo.order_id))
         chosen = _propose(uow, fo).packages if given is None else _packed_by_hand(uow, fo, given)
         work.set_status(uow, fo.id, fo.number, fo.status, FulfilmentStatus.PACKED)
         uow.conn.execute(sa.update(fulfilment_orders).where(_f.id == fo.id).values(packages=chosen))
@@ -395,10 +395,10 @@ def ship(uow: UnitOfWork, number: str, *, actor: str, service: str | None = None
     """
     with uow:
         fo = work.load(uow, number, lock=True)
-        order = load_order(uow, fo.order_id)
-        order_shipping.check_shippable(order)
         if fo.status is not FulfilmentStatus.PACKED:
             work.set_status(uow, fo.id, fo.number, fo.status, FulfilmentStatus.SHIPPED)  # refuses
+        order = load_order(uow, fo.order_id)
+        order_shipping.check_shippable(order)
         rating = _rate(uow, fo, order)
         if service is not None:
             option = next((o for o in rating.options if o.service == service), None)
@@ -604,7 +604,10 @@ def _write_shipment(
     ).scalar_one()
     rows = []
     for seq, p in enumerate(fo.packages or [], start=1):
-        serial = next_value(uow.conn, f"tracking:{carrier.code}") % 100_000_000
+        # one counter per S10 prefix and country: carriers that share a prefix never
+        # hand out the same number
+        counter = f"tracking:{carrier.tracking_prefix}{country}"
+        serial = next_value(uow.conn, counter) % 100_000_000
         dim = packing.dimensional_weight_g(
             p["length_mm"], p["width_mm"], p["height_mm"], carrier.dim_divisor
         )
