@@ -419,3 +419,38 @@ def test_a_b2b_order_on_terms_is_invoiced_per_shipment_and_ages_until_paid(
     assert mine[0].amount(AgingBucket.DAYS_1_30).amount_minor == shipped.value_amount
     invoices.record_payment(db, invoice.number, 1000, actor="fin", reference="wire")
     assert invoices.get_invoice(db.reader(), invoice.number).balance == shipped.value_amount - 1000
+
+
+def test_cash_on_delivery_is_collected_when_the_parcel_is_delivered(db: Database) -> None:
+    from openoms.payments.model import PaymentMethod
+    from openoms.payments.services.operations import PaymentInput
+
+    gateways = gateways_for(db)
+    service = _carrier(db)
+    loc, (bell, _tyre) = _warehouse(db)
+    number = _place(db, make_channel(db, locations=(loc,)), LineInput(bell, 1, 2500))
+    order_payments.pay_order(
+        db, gateways, number, PaymentInput(PaymentMethod.CASH_ON_DELIVERY), actor="cs"
+    )
+    fo = _fo_of(db, number)
+    wave = picking.release_wave(
+        db.uow(), loc, picking.WaveCriteria(fulfilment_orders=(fo.number,)), actor="lead"
+    )
+    picking.scan(db.uow(), wave.pick_lists[0].number, bell, actor="picker")
+    shipping.pack(
+        db.uow(),
+        fo.number,
+        [shipping.PackageIn(length_mm=100, width_mm=100, height_mm=100, weight_g=300)],
+        actor="packer",
+    )
+    shipped = shipping.ship_and_capture(db, gateways, fo.number, actor="packer", service=service)
+    assert get_order(db.uow(), number).payment_status == "unpaid"  # nothing taken at the door yet
+    (package,) = shipped.packages
+    tracking.record_scans(
+        db.uow(),
+        [tracking.ScanIn(package.tracking_number, ShipmentStatus.DELIVERED, datetime.now(UTC))],
+        source="driver",
+        actor="driver",
+    )
+    order = get_order(db.uow(), number)
+    assert (order.status, order.payment_status) == (OrderStatus.DELIVERED, "paid")

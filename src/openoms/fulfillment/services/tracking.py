@@ -43,6 +43,7 @@ from openoms.orders import shipping as order_shipping
 from openoms.orders.allocation import stock_owner
 from openoms.orders.lifecycle import cancel_in_transaction
 from openoms.orders.queries import load_order
+from openoms.payments.services import order_payments
 from openoms.shared import clock
 from openoms.shared.errors import ValidationFailed
 from openoms.shared.events import Event
@@ -197,6 +198,10 @@ def _delivered(uow: UnitOfWork, shipment: Any, number: str, actor: str) -> None:
     order_shipping.record_delivered(
         uow, shipment["order_id"], actor=actor, shipment=number, everything=not open_elsewhere
     )
+    # the driver collected cash on delivery for what this shipment brought
+    order_payments.collect_cash_in_transaction(
+        uow, shipment["order_id"], shipment["value_amount"], actor=actor, reference=number
+    )
     uow.record(
         Event(
             "shipment.delivered",
@@ -341,6 +346,14 @@ def collect(uow: UnitOfWork, number: str, code: str, *, actor: str) -> work.Fulf
         )
         order_shipping.record_delivered(
             uow, fo.order_id, actor=actor, shipment=fo.number, everything=True
+        )
+        # cash on delivery is paid at the counter: all that is still awaited
+        order_payments.collect_cash_in_transaction(
+            uow,
+            fo.order_id,
+            load_order(uow, fo.order_id).total_amount,
+            actor=actor,
+            reference=fo.number,
         )
         uow.record(
             Event(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import structlog
 
 from openoms.channels import services as channels
-from openoms.infra.db import Database
+from openoms.infra.db import Database, UnitOfWork
 from openoms.orders import lifecycle
 from openoms.orders.model import HoldReason, Order, OrderStatus
 from openoms.orders.queries import load_order, order_id_of
@@ -222,5 +222,25 @@ def capture_shipped(
                 )
                 uow.commit()
             continue
+        left -= take
+    return amount - left
+
+
+def collect_cash_in_transaction(
+    uow: UnitOfWork, order_id: int, amount: int, *, actor: str, reference: str
+) -> int:
+    """Cash on delivery handed over at the door (a delivered shipment) or at the counter (a
+    pickup): up to ``amount`` is recorded as received on the order's cash-on-delivery
+    payments, inside the caller's transaction. Returns what was recorded."""
+    left = amount
+    for payment in payments_of(uow, order_id):
+        if left <= 0:
+            break
+        if payment.method is not PaymentMethod.CASH_ON_DELIVERY or payment.capturable <= 0:
+            continue
+        take = min(left, payment.capturable)
+        operations.receive_in_transaction(
+            uow, payment.id, take, actor=actor, reason=f"cash collected, {reference}"
+        )
         left -= take
     return amount - left
