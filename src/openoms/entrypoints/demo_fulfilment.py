@@ -5,7 +5,7 @@ packed and shipped at Rotterdam, some parcels already delivered, the rest on the
 from __future__ import annotations
 
 from contextlib import suppress
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from openoms.entrypoints.bootstrap import payment_gateways
 from openoms.fulfillment.model import FulfilmentStatus, PickStrategy, ShipmentStatus
@@ -13,6 +13,7 @@ from openoms.fulfillment.rates import RatePolicy
 from openoms.fulfillment.services import picking, setup, shipping, tracking, work
 from openoms.infra.db import Database
 from openoms.infra.settings import get_settings
+from openoms.payments.gateways import Gateways
 from openoms.shared import clock
 from openoms.shared.errors import OmsError
 
@@ -167,13 +168,20 @@ def _a_morning(db: Database) -> dict[str, int]:
     """Release the oldest work at Rotterdam, pick it; pack and ship most of it, deliver
     some; leave one list half picked for the console to show."""
     gateways = payment_gateways(get_settings(), db)
+    shift = clock.now() - timedelta(hours=30)  # yesterday morning's shift
+    with clock.frozen(shift):
+        return _shift(db, gateways, shift)
+
+
+def _shift(db: Database, gateways: Gateways, shift: datetime) -> dict[str, int]:
     shipped = delivered = 0
     recent = [
         fo.number
         for fo in work.list_fulfilment_orders(
             db.uow(), work.FulfilmentFilter(location="WH-RTM", status=FulfilmentStatus.PENDING)
         )
-        if fo.placed_at > clock.now() - timedelta(days=5)  # authorizations still valid
+        # placed in the days before yesterday's shift, authorizations still valid
+        if shift - timedelta(days=5) < fo.placed_at < shift
     ]
     try:
         wave = picking.release_wave(
@@ -210,7 +218,7 @@ def _a_morning(db: Database) -> dict[str, int]:
             continue
         shipped += 1
         if i % 2 == 0:
-            at = clock.now()
+            at = shift
             scans = [
                 tracking.ScanIn(p.tracking_number, status, at + timedelta(hours=h), place)
                 for p in found.packages
@@ -220,7 +228,7 @@ def _a_morning(db: Database) -> dict[str, int]:
                     (ShipmentStatus.DELIVERED, 20, found.ship_to.get("city", "")),
                 )
             ]
-            with clock.frozen(at + timedelta(hours=20)):
+            with clock.frozen(at + timedelta(hours=20)):  # the evening after: delivered
                 tracking.record_scans(db.uow(), scans, source="demo", actor="carrier:demo")
             delivered += 1
     return {"shipped": shipped, "delivered": delivered}

@@ -19,6 +19,10 @@ class Settings(BaseSettings):
     port: int = 8000
     base_currency: str = "EUR"
     merchant_name: str = "OpenOMS Demo Outfitters"
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Where customers reach this server: the base of tracking links in messages",
+    )
     db_pool_size: int = 10
     db_max_overflow: int = 20
     sqlite_busy_timeout_seconds: float = 30.0

@@ -32,6 +32,8 @@ from openoms.payments.fraud_http import router as fraud_router
 from openoms.payments.gateways import Gateways
 from openoms.payments.http import router as payments_router
 from openoms.receivables.http import router as receivables_router
+from openoms.selfservice import http as selfservice
+from openoms.selfservice.links import CustomerLinks
 from openoms.web import problems
 from openoms.web.audit import AuditMiddleware
 from openoms.web.auth import Permit, permit_of, public
@@ -92,11 +94,13 @@ ROUTERS: tuple[tuple[APIRouter, str], ...] = (
     (fraud_router, API_PREFIX),
     (receivables_router, API_PREFIX),
     (fulfilment_router, API_PREFIX),
+    (selfservice.api_router, API_PREFIX),
     (carts_router, API_PREFIX),
     (accounting_router, API_PREFIX),
     (webhooks_router, API_PREFIX),
     (identity_router, API_PREFIX),
     *((router, console.PREFIX) for router in console.ROUTERS),
+    (selfservice.router, ""),
 )
 
 
@@ -155,6 +159,7 @@ def create_app(
         gateways = payment_gateways(settings, db)
     app.state.gateways = gateways
     app.state.sessions = SessionCodec(secret_key(settings), int(settings.session_hours * 3600))
+    app.state.links = CustomerLinks(secret_key(settings), settings.public_url)
     problems.install(app)
     app.add_middleware(
         IdempotencyMiddleware, db=db, ttl=timedelta(hours=settings.idempotency_ttl_hours)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.builders import random_code
@@ -105,6 +106,7 @@ def _box(api: ApiClient) -> str:
     "GET /shipments/{number}/packages/{seq}/label.pdf",
     "GET /orders/{number}/receipt.pdf",
     "POST /tracking-events",
+    "GET /orders/{number}/tracking-link",
 )
 def test_a_parcel_goes_from_wave_to_door_over_the_api(api: ApiClient) -> None:
     service = _setup_carrier(api)
@@ -210,6 +212,23 @@ def test_a_parcel_goes_from_wave_to_door_over_the_api(api: ApiClient) -> None:
     assert tracked.status_code == 200, tracked.text
     assert tracked.json()[0]["status"] == "delivered"
     assert api.get(f"/orders/{number}").json()["status"] == "delivered"
+
+    # the customer's tracking page: a signed link, no sign-in
+    link = api.get(f"/orders/{number}/tracking-link")
+    assert link.status_code == 200
+    url = link.json()["url"]
+    assert api.get("/orders/SO-999999999/tracking-link").status_code == 404
+    token = url.rsplit("/", 1)[1]
+    page = httpx.get(f"{api.base_url.removesuffix('/api/v1')}/track/{token}")
+    assert page.status_code == 200
+    assert "text/html" in page.headers["content-type"]
+    assert package["tracking_number"] in page.text
+    assert "Delivered." in page.text
+    assert number in page.text
+    tampered = httpx.get(f"{api.base_url.removesuffix('/api/v1')}/track/{token[:-2]}xx")
+    assert tampered.status_code == 404
+    assert "could not find this order" in tampered.text
+    assert number not in tampered.text
 
 
 @pytest.mark.covers(

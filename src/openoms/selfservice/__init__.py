@@ -1,0 +1,1 @@
+"""Customer pages reached by a signed link, no account needed: order tracking."""

@@ -1,0 +1,170 @@
+"""The customer's tracking page, by signed link: where the order is, each parcel with its
+carrier, tracking number and expected delivery, and what happened so far. No sign-in; works
+on a phone. Staff get the link from ``GET /api/v1/orders/{number}/tracking-link``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel
+
+from openoms.fulfillment.model import FulfilmentStatus
+from openoms.fulfillment.services import shipping, tracking, work
+from openoms.identity.model import Permission as P
+from openoms.infra.db import UnitOfWork
+from openoms.orders.model import Order, OrderNotFound, OrderStatus
+from openoms.orders.queries import get_order, load_order, order_id_of
+from openoms.selfservice.links import CustomerLinks, LinkInvalid
+from openoms.web.auth import permit, public
+from openoms.web.deps import ReadUow
+
+router = APIRouter(include_in_schema=False)  # a page, not API
+api_router = APIRouter(tags=["orders"])
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+STEPS = ("Ordered", "Being prepared", "On its way", "Delivered")
+_STEP_OF = {
+    OrderStatus.PLACED: 0,
+    OrderStatus.CONFIRMED: 0,
+    OrderStatus.ON_HOLD: 0,
+    OrderStatus.ALLOCATED: 1,
+    OrderStatus.BACKORDERED: 1,
+    OrderStatus.PARTIALLY_SHIPPED: 2,
+    OrderStatus.SHIPPED: 2,
+    OrderStatus.DELIVERED: 3,
+    OrderStatus.COMPLETED: 3,
+}
+
+
+def links(request: Request) -> CustomerLinks:
+    found: CustomerLinks = request.app.state.links
+    return found
+
+
+@dataclass(frozen=True)
+class Parcel:
+    carrier: str
+    service: str
+    tracking_number: str
+    tracking_url: str
+    status: str
+    eta: date | None
+    delivered_at: datetime | None
+    items: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Moment:
+    at: datetime
+    what: str
+    where: str = ""
+
+
+@dataclass
+class TrackingView:
+    order: Order
+    step: int
+    headline: str
+    parcels: list[Parcel] = field(default_factory=list)
+    moments: list[Moment] = field(default_factory=list)
+    pickup: dict[str, Any] | None = None
+
+
+def tracking_view(uow: UnitOfWork, number: str) -> TrackingView:
+    """What the customer may see of an order. Raises: OrderNotFound."""
+    with uow:
+        order = load_order(uow, order_id_of(uow, number))
+        shipments = shipping.shipments_of_order(uow, order.id)
+        histories = {s.number: tracking.tracking_history(uow, s.number) for s in shipments}
+        fos = work.for_order(uow, order.id)
+    parcels = [
+        Parcel(
+            s.carrier_name,
+            s.service_name,
+            p.tracking_number,
+            s.tracking_url.replace("{tracking}", p.tracking_number),
+            s.status.value.replace("_", " "),
+            s.eta,
+            s.delivered_at,
+            p.items,
+        )
+        for s in shipments
+        for p in s.packages
+    ]
+    moments = [Moment(order.placed_at, "Order received")]
+    for s in shipments:
+        moments.append(Moment(s.shipped_at, f"Handed to {s.carrier_name}", s.location))
+        moments += [
+            Moment(e.at, e.description or e.status.replace("_", " ").capitalize(), e.location)
+            for e in histories[s.number]
+        ]
+    pickup = next((f for f in fos if f.pickup and f.status is not FulfilmentStatus.CANCELLED), None)
+    step = _STEP_OF.get(order.status, 0)
+    headline = _headline(order, pickup)
+    if pickup is not None and pickup.ready_at:
+        moments.append(Moment(pickup.ready_at, "Ready for pickup", pickup.location))
+    moments.sort(key=lambda m: m.at, reverse=True)
+    return TrackingView(
+        order,
+        step,
+        headline,
+        parcels,
+        moments,
+        {"location": pickup.location, "status": pickup.status.value} if pickup else None,
+    )
+
+
+def _headline(order: Order, pickup: work.FulfilmentOrder | None) -> str:
+    if order.status is OrderStatus.CANCELLED:
+        return "This order was cancelled."
+    if pickup is not None and pickup.status is FulfilmentStatus.READY_FOR_PICKUP:
+        return f"Ready for pickup at {pickup.location}: bring the code from your message."
+    if pickup is not None and pickup.status is FulfilmentStatus.COLLECTED:
+        return "Collected. Thank you!"
+    return {
+        OrderStatus.ON_HOLD: "We are checking a detail of your order and will be in touch.",
+        OrderStatus.BACKORDERED: "Part of your order is waiting for stock; we ship it as soon "
+        "as it arrives.",
+        OrderStatus.PARTIALLY_SHIPPED: "Part of your order is on its way; the rest follows.",
+        OrderStatus.SHIPPED: "Your order is on its way.",
+        OrderStatus.DELIVERED: "Delivered.",
+        OrderStatus.COMPLETED: "Delivered.",
+    }.get(order.status, "We have your order and are preparing it.")
+
+
+@router.get("/track/{token}", dependencies=[public()], response_class=HTMLResponse)
+def track(request: Request, token: str) -> Response:
+    """The tracking page. An altered or unknown link is a plain 'not found' page."""
+    try:
+        number = links(request).order_of(token)
+        view = tracking_view(request.app.state.db.reader(), number)
+    except (LinkInvalid, OrderNotFound):
+        return templates.TemplateResponse(
+            request,
+            "not_found.html",
+            {"merchant": request.app.state.settings.merchant_name},
+            status_code=404,
+        )
+    return templates.TemplateResponse(
+        request,
+        "track.html",
+        {"view": view, "steps": STEPS, "merchant": request.app.state.settings.merchant_name},
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )
+
+
+class TrackingLinkOut(BaseModel):
+    url: str
+
+
+@api_router.get("/orders/{number}/tracking-link", dependencies=[permit(P.ORDERS_VIEW)])
+def tracking_link(number: str, uow: ReadUow, request: Request) -> TrackingLinkOut:
+    """The customer's tracking page for an order (signed; no sign-in needed to open it)."""
+    found = get_order(uow, number)
+    return TrackingLinkOut(url=links(request).tracking_url(found.number))

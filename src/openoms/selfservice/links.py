@@ -1,0 +1,39 @@
+"""Signed links for customers: the link names the order and is signed with the server's
+secret, so it cannot be guessed or altered, and works without an account. A link does not
+expire: it is in the customer's messages for as long as they keep them."""
+
+from __future__ import annotations
+
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from openoms.shared.errors import NotFound
+
+TRACKING = "order-tracking"
+
+
+class LinkInvalid(NotFound):
+    code = "link_invalid"
+    title = "Link not valid"
+
+
+class CustomerLinks:
+    def __init__(self, secret: str, base_url: str) -> None:
+        self._tracking = URLSafeSerializer(secret, salt=TRACKING)
+        self._base = base_url.rstrip("/")
+
+    def tracking_token(self, order_number: str) -> str:
+        return str(self._tracking.dumps({"o": order_number}))
+
+    def tracking_url(self, order_number: str) -> str:
+        return f"{self._base}/track/{self.tracking_token(order_number)}"
+
+    def order_of(self, token: str) -> str:
+        """The order a tracking token names. Raises: LinkInvalid (altered or foreign)."""
+        try:
+            data = self._tracking.loads(token)
+        except BadSignature as e:
+            raise LinkInvalid("This tracking link is not valid.") from e
+        number = data.get("o") if isinstance(data, dict) else None
+        if not isinstance(number, str):
+            raise LinkInvalid("This tracking link is not valid.")
+        return number
