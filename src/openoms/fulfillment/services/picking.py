@@ -600,16 +600,7 @@ def _confirm(uow: UnitOfWork, pick: Pick, quantity: int) -> None:
         take = min(left, qty - picked - short)
         if take <= 0:
             continue
-        uow.conn.execute(
-            sa.update(pick_parts)
-            .where(_pp.pick_id == pick.id, _pp.fulfilment_line_id == line_id)
-            .values(quantity_picked=_pp.quantity_picked + take)
-        )
-        uow.conn.execute(
-            sa.update(fulfilment_lines)
-            .where(_fl.id == line_id)
-            .values(quantity_picked=_fl.quantity_picked + take)
-        )
+        _count(uow, pick.id, line_id, "quantity_picked", take)
         left -= take
         if left == 0:
             break
@@ -617,6 +608,20 @@ def _confirm(uow: UnitOfWork, pick: Pick, quantity: int) -> None:
         sa.update(picks)
         .where(_p.id == pick.id)
         .values(quantity_picked=_p.quantity_picked + quantity)
+    )
+
+
+def _count(uow: UnitOfWork, pick_id: int, line_id: int, column: str, units: int) -> None:
+    """Add units picked (or found short) to a pick's part and to its fulfilment line."""
+    uow.conn.execute(
+        sa.update(pick_parts)
+        .where(_pp.pick_id == pick_id, _pp.fulfilment_line_id == line_id)
+        .values({column: pick_parts.c[column] + units})
+    )
+    uow.conn.execute(
+        sa.update(fulfilment_lines)
+        .where(_fl.id == line_id)
+        .values({column: fulfilment_lines.c[column] + units})
     )
 
 
@@ -715,16 +720,7 @@ def short_pick(
             if take <= 0:
                 continue
             left -= take
-            uow.conn.execute(
-                sa.update(pick_parts)
-                .where(_pp.pick_id == pick.id, _pp.fulfilment_line_id == line_id)
-                .values(quantity_short=_pp.quantity_short + take)
-            )
-            uow.conn.execute(
-                sa.update(fulfilment_lines)
-                .where(_fl.id == line_id)
-                .values(quantity_short=_fl.quantity_short + take)
-            )
+            _count(uow, pick.id, line_id, "quantity_short", take)
             inventory.release_line(
                 uow,
                 stock_owner(order_id),
