@@ -15,6 +15,8 @@ from openoms.console import (
     customers,
     dashboard,
     fraud,
+    fulfillment,
+    fulfillment_settings,
     inventory,
     order_entry,
     orders,
@@ -35,10 +37,12 @@ ROUTERS: tuple[APIRouter, ...] = (
     payments.router,
     fraud.router,
     inventory.router,
+    fulfillment.router,
     customers.router,
     b2b.router,
     settings.router,
     configuration.router,
+    fulfillment_settings.router,
 )
 
 

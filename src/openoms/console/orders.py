@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Query, Request
@@ -122,8 +122,26 @@ def order_detail(request: Request, number: str) -> Response:
             "errors": {},
             "money": payments_panel(request, user_of(request), order),
             "review": fraud_review(request, order),
+            "parcels": _fulfilment_panel(request, order.id, order.number),
         },
     )
+
+
+def _fulfilment_panel(request: Request, order_id: int, number: str) -> dict[str, Any] | None:
+    """The order's work per location, its shipments and the customer's tracking link (for
+    those who may see the warehouse's work)."""
+    from openoms.fulfillment.services import shipping, work
+
+    if not user_of(request).can(P.FULFILLMENT_VIEW):
+        return None
+    with request.app.state.db.reader() as uow:
+        fos = work.for_order(uow, order_id)
+        shipments = shipping.shipments_of_order(uow, order_id)
+    return {
+        "fulfilment_orders": fos,
+        "shipments": shipments,
+        "tracking_link": request.app.state.links.tracking_url(number),
+    }
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,7 @@ NAV = [
     NavItem("Dashboard", "/console", P.ORDERS_VIEW),
     NavItem("Orders", "/console/orders", P.ORDERS_VIEW),
     NavItem("Inventory", "/console/inventory", P.INVENTORY_VIEW),
+    NavItem("Fulfilment", "/console/fulfilment", P.FULFILLMENT_VIEW),
     NavItem("Customers", "/console/customers", P.CUSTOMERS_VIEW),
     NavItem("Companies", "/console/companies", P.CUSTOMERS_VIEW),
     NavItem("Quotes", "/console/quotes", P.ORDERS_VIEW),

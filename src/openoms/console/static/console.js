@@ -130,3 +130,22 @@
   });
   quoteSoon();
 })();
+
+// The scan-to-pick screen: the code input keeps the focus, so a scanner's code and Enter
+// always land in it; one scan is sent once.
+(function () {
+  "use strict";
+  var input = document.getElementById("scan-code");
+  if (!input) { return; }
+  input.focus();
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest("input, select, textarea, button, a, summary, label, details")) {
+      input.focus();
+    }
+  });
+  var sent = false;
+  input.form.addEventListener("submit", function (event) {
+    if (sent) { event.preventDefault(); }
+    sent = true;
+  });
+})();

@@ -385,6 +385,7 @@ class FulfilmentFilter:
     order_number: str | None = None
     wave: str | None = None
     locations: frozenset[str] | None = None  # the caller's scope; None: everywhere
+    statuses: tuple[FulfilmentStatus, ...] = ()  # any of these (when ``status`` is None)
 
 
 def list_fulfilment_orders(
@@ -409,6 +410,8 @@ def list_fulfilment_orders(
             query = query.where(_f.location_code.in_(sorted(f.locations)))
         if f.status is not None:
             query = query.where(_f.status == f.status.value)
+        elif f.statuses:
+            query = query.where(_f.status.in_([x.value for x in f.statuses]))
         if f.order_number is not None:
             query = query.where(_f.order_number == f.order_number)
         if f.wave is not None:
