@@ -42,3 +42,22 @@ def test_a_customer_follows_a_delivered_parcel_on_a_phone(phone: Page, api: ApiC
 
     phone.goto(path[:-3] + "abc")
     expect(phone.get_by_role("heading", level=1)).to_have_text("We could not find this order")
+
+
+def test_the_demo_warehouse_shows_its_morning(desktop: Page, phone: Page) -> None:
+    """The demo's Rotterdam shift as the warehouse sees it (the README's pictures)."""
+    from tests.e2e.browser.pages import sign_in
+
+    sign_in(desktop, "warehouse")
+    desktop.goto("/console/fulfilment?location=WH-RTM")
+    expect(desktop.get_by_role("heading", level=1)).to_have_text("Fulfilment")
+    expect(desktop.locator("main")).to_contain_text("FO-")
+    shot(desktop, "fulfilment-queue")
+    desktop.goto("/console/fulfilment/pick-lists")
+    desktop.locator("a.ff-card", has_text="WH-RTM").first.click()
+    expect(desktop.get_by_label("Scan or type the code")).to_be_focused()
+
+    sign_in(phone, "warehouse")
+    phone.goto(desktop.url.replace(desktop.url.split("/console")[0], ""))
+    expect(phone.get_by_label("Scan or type the code")).to_be_visible()
+    shot(phone, "fulfilment-pick")
