@@ -1,4 +1,4 @@
-"""``python -m bench [reservations|orders|console] [options]``: the benchmarks.
+"""``python -m bench [reservations|orders|console|packing] [options]``: the benchmarks.
 
 Without a name both run, the reservation benchmark first (the options then are its own);
 ``python -m bench orders --help`` and ``python -m bench reservations --help`` list each one's.
@@ -31,6 +31,10 @@ def main(argv: list[str] | None = None) -> int:
         return orders_main(args[1:])
     if args and args[0] == "reservations":
         return reservations_main(args[1:])
+    if args and args[0] == "packing":
+        from bench.packing import main as packing_main
+
+        return packing_main(args[1:])
     if args and args[0] == "console":
         from bench.console import main as console_main
 

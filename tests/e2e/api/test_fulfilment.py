@@ -9,9 +9,12 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
+from openoms.fulfillment.orm import fulfilment_orders
 from tests.builders import random_code
 from tests.e2e.api.client import ApiClient
+from tests.e2e.api.conftest import RunningServer
 from tests.e2e.api.test_orders import make_channel, order_body
 
 Json = dict[str, Any]
@@ -236,7 +239,9 @@ def test_a_parcel_goes_from_wave_to_door_over_the_api(api: ApiClient) -> None:
     "POST /fulfilment-orders/{number}/ready-for-pickup",
     "POST /fulfilment-orders/{number}/collect",
 )
-def test_a_pickup_is_picked_short_then_handed_over_with_its_code(api: ApiClient) -> None:
+def test_a_pickup_is_picked_short_then_handed_over_with_its_code(
+    api: ApiClient, server: RunningServer
+) -> None:
     store = api.create_location(kind="store", can_pickup=True)
     product = api.create_product(
         [
@@ -275,6 +280,20 @@ def test_a_pickup_is_picked_short_then_handed_over_with_its_code(api: ApiClient)
     assert wrong.status_code == 403
     assert wrong.json()["code"] == "wrong_pickup_code"
     assert api.post("/fulfilment-orders/FO-999999999/collect", {"code": "1"}).status_code == 404
+    # the customer shows the code from their message (the ready_for_pickup event's payload)
+    with server.db.reader() as uow:
+        code = uow.conn.execute(
+            sa.select(fulfilment_orders.c.pickup_code).where(
+                fulfilment_orders.c.number == fo["number"]
+            )
+        ).scalar_one()
+    collected = api.post(f"{path}/collect", {"code": code})
+    assert collected.status_code == 200, collected.text
+    assert collected.json()["status"] == "collected"
+    # the unit found short was reserved again in the store: it is new work, to follow
+    assert api.get(f"/orders/{number}").json()["status"] == "partially_shipped"
+    again = api.get("/fulfilment-orders", params={"order": number, "status": "pending"}).json()
+    assert [f["lines"][0]["quantity"] for f in again] == [1]
 
 
 @pytest.mark.covers(
