@@ -9,6 +9,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from openoms.fulfillment.carrier_api import (
+    CarrierMisconfigured,
+    CarrierRate,
+    CarrierUnavailable,
+    Parcel,
+    ParcelAddress,
+    PurchasedLabel,
+    TrackingUpdate,
+)
 from openoms.fulfillment.model import (
     FulfilmentStatus,
     IllegalFulfilmentTransition,
@@ -20,7 +29,7 @@ from openoms.fulfillment.model import (
     WrongPickupCode,
     WrongScan,
 )
-from openoms.fulfillment.services import picking, setup, shipping, tracking, work
+from openoms.fulfillment.services import paperwork, picking, setup, shipping, tracking, work
 from openoms.fulfillment.tracking_numbers import is_valid_s10
 from openoms.infra.db import Database
 from openoms.inventory.orm import stock_levels, stock_movements
@@ -454,3 +463,112 @@ def test_cash_on_delivery_is_collected_when_the_parcel_is_delivered(db: Database
     )
     order = get_order(db.uow(), number)
     assert (order.status, order.payment_status) == (OrderStatus.DELIVERED, "paid")
+
+
+class FakeCarrierApi:
+    """A carrier API that keeps its purchases by idempotency key, like a real one; it can
+    lose the answer of its next purchase (the label is bought, the caller never hears)."""
+
+    def __init__(self) -> None:
+        self.purchases: dict[str, PurchasedLabel] = {}
+        self.lose_next = False
+        self.rated: list[tuple[ParcelAddress, list[Parcel]]] = []
+
+    def rates(
+        self,
+        ship_from: ParcelAddress,
+        ship_to: ParcelAddress,
+        parcels: list[Parcel],
+        *,
+        reference: str,
+    ) -> list[CarrierRate]:
+        assert ship_from.country  # what a label needs
+        assert reference
+        self.rated.append((ship_to, list(parcels)))
+        return [
+            CarrierRate("rate-ground", "ups", "ups_ground", "UPS Ground", 1234, "EUR", 2, None),
+            CarrierRate("rate-air", "ups", "ups_air", "UPS Air", 4321, "EUR", 1, None),
+        ]
+
+    def buy_label(self, rate_id: str, *, idempotency_key: str) -> PurchasedLabel:
+        if idempotency_key not in self.purchases:
+            self.purchases[idempotency_key] = PurchasedLabel(
+                f"1Z{len(self.purchases) + 1:016d}",
+                b"%PDF-carrier-label",
+                None,
+                "ups",
+                rate_id,
+                1234,
+                "EUR",
+                f"txn-{len(self.purchases) + 1}",
+            )
+        if self.lose_next:
+            self.lose_next = False
+            raise CarrierUnavailable("The carrier did not answer in time.")
+        return self.purchases[idempotency_key]
+
+    def track(self, carrier: str, tracking_number: str) -> list[TrackingUpdate]:
+        raise AssertionError(f"shipping never asks to track {carrier} {tracking_number}")
+
+
+def test_a_carrier_with_an_api_sells_its_label_once_even_when_an_answer_is_lost(
+    db: Database,
+) -> None:
+    gateways = gateways_for(db)
+    carrier = random_code("C")
+    setup.save_carrier(
+        db.uow(),
+        setup.CarrierSpec(carrier, "UPS", "https://ups.example/{tracking}", "UP", api="shippo"),
+    )
+    service = random_code("S")
+    setup.save_service(
+        db.uow(),
+        setup.ServiceSpec(
+            carrier=carrier,
+            code=service,
+            name="Ground",
+            currency="EUR",
+            zones=[{"zone": "NL", "country": "NL"}],
+            breaks=[{"zone": "NL", "up_to_g": 30000, "base": 999}],
+            transit_days={"NL": 2},
+            api_service="ups_ground",
+        ),
+    )
+    loc, (bell, _tyre) = _warehouse(db)
+    number = _place(db, make_channel(db, locations=(loc,)), LineInput(bell, 2, 1500))
+    fo = _fo_of(db, number)
+    wave = picking.release_wave(
+        db.uow(), loc, picking.WaveCriteria(fulfilment_orders=(fo.number,)), actor="lead"
+    )
+    picking.scan(db.uow(), wave.pick_lists[0].number, bell, actor="picker", quantity=2)
+    shipping.pack(
+        db.uow(),
+        fo.number,
+        [shipping.PackageIn(length_mm=300, width_mm=200, height_mm=100, weight_g=700)],
+        actor="packer",
+    )
+    with pytest.raises(CarrierMisconfigured, match="not configured"):
+        shipping.ship_and_capture(db, gateways, fo.number, actor="packer", service=service)
+    api = FakeCarrierApi()
+    api.lose_next = True
+    with pytest.raises(CarrierUnavailable):
+        shipping.ship_and_capture(
+            db,
+            gateways,
+            fo.number,
+            actor="packer",
+            service=service,
+            carrier_apis={"shippo": api},
+        )
+    assert _fo_of_status(db, fo.number) is FulfilmentStatus.PACKED  # nothing recorded
+    shipped = shipping.ship_and_capture(
+        db, gateways, fo.number, actor="packer", service=service, carrier_apis={"shippo": api}
+    )
+    assert len(api.purchases) == 1  # the retry got the label bought the first time
+    (package,) = shipped.packages
+    assert package.tracking_number == "1Z0000000000000001"
+    assert (shipped.rate_amount, shipped.rate_currency) == (1234, "EUR")
+    assert "Labels bought through shippo" in shipped.rate_reason
+    assert api.rated[0][1] == [Parcel(300, 200, 100, 700)]
+    assert api.rated[0][0].country == "NL"
+    assert paperwork.label_pdf(db.reader(), shipped.number, 1) == b"%PDF-carrier-label"

@@ -384,6 +384,7 @@ def ship(request: Request, number: str, service: Text = "") -> Response:
             number,
             actor=user_of(request).actor,
             service=service or None,
+            carrier_apis=request.app.state.carrier_apis,
         )
         numbers = ", ".join(p.tracking_number for p in found.packages)
         return (

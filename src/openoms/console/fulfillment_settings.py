@@ -201,6 +201,7 @@ def _carrier(form: FormData, errors: list[FieldError], code: str | None) -> setu
         tracking_prefix=_text(form, "tracking_prefix", 2).upper(),
         dim_divisor=divisor,
         is_active="is_active" in form,
+        api=_text(form, "api", 20).lower() or None,
     )
 
 
@@ -256,6 +257,7 @@ def _service(form: FormData, errors: list[FieldError], code: str | None) -> setu
         fuel_surcharge_pct=_text(form, "fuel_surcharge_pct", 10) or "0",
         max_weight_g=max_weight,
         is_active="is_active" in form,
+        api_service=_text(form, "api_service", 64) or None,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from openoms.fulfillment.carrier_api import CarrierApi
 from openoms.infra.db import Database
 from openoms.infra.logging import configure
 from openoms.infra.settings import Settings, get_settings
@@ -45,6 +46,16 @@ def payment_gateways(settings: Settings, db: Database) -> Gateways:
             base_url=settings.paypal_base_url,
         )
     return Gateways(found)
+
+
+def carrier_apis(settings: Settings) -> dict[str, CarrierApi]:
+    """The carrier APIs the settings configure, by the name carriers use (``shippo``)."""
+    found: dict[str, CarrierApi] = {}
+    if settings.shippo_api_key:
+        from openoms.integrations.carriers.shippo import ShippoCarrierApi
+
+        found["shippo"] = ShippoCarrierApi(settings.shippo_api_key)
+    return found
 
 
 def application(settings: Settings | None = None) -> FastAPI:

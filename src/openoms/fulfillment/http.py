@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -502,11 +502,25 @@ def rate_options(number: str, uow: ReadUow) -> RatingOut:
     status_code=status.HTTP_201_CREATED,
     dependencies=[permit(P.FULFILLMENT_SHIP)],
 )
-def ship(number: str, body: ShipIn, db: DbDep, gateways: GatewaysDep, actor: Actor) -> ShipmentOut:
+def ship(
+    number: str,
+    body: ShipIn,
+    db: DbDep,
+    gateways: GatewaysDep,
+    actor: Actor,
+    request: Request,
+) -> ShipmentOut:
     """Ship a packed fulfilment order: tracking numbers, stock out, order on, payment
     captured for the shipped part."""
     return ShipmentOut.of(
-        shipping.ship_and_capture(db, gateways, number, actor=actor, service=body.service)
+        shipping.ship_and_capture(
+            db,
+            gateways,
+            number,
+            actor=actor,
+            service=body.service,
+            carrier_apis=request.app.state.carrier_apis,
+        )
     )
 
 
@@ -630,6 +644,9 @@ class CarrierIo(Strict):
     tracking_prefix: str = Field(min_length=2, max_length=2)
     dim_divisor: int = Field(default=5000, ge=1, le=100_000)
     is_active: bool = True
+    api: str | None = Field(
+        default=None, max_length=20, description="buy labels through this carrier API (shippo)"
+    )
 
 
 @router.get("/carriers", dependencies=[permit(P.FULFILLMENT_VIEW)])
@@ -663,6 +680,9 @@ class ServiceIo(Strict):
     fuel_surcharge_pct: str = Field(default="0", max_length=12)
     max_weight_g: int | None = Field(default=None, ge=1)
     is_active: bool = True
+    api_service: str | None = Field(
+        default=None, max_length=64, description="the carrier API's name for this service"
+    )
 
 
 @router.get("/carrier-services", dependencies=[permit(P.FULFILLMENT_VIEW)])

@@ -180,6 +180,8 @@ carriers = sa.Table(
     sa.Column("tracking_url", sa.String(300), nullable=False, server_default=""),
     sa.Column("dim_divisor", sa.Integer, nullable=False, server_default="5000"),
     sa.Column("tracking_prefix", sa.String(2), nullable=False),  # S10 service indicator
+    # the carrier API that buys its labels ("shippo"); None: our own labels and numbers
+    sa.Column("api", sa.String(20), nullable=True),
     sa.Column("is_active", sa.Boolean, nullable=False, server_default=sa.true()),
 )
 
@@ -198,6 +200,7 @@ carrier_services = sa.Table(
     sa.Column("fuel_surcharge_pct", sa.String(12), nullable=False, server_default="0"),
     sa.Column("cutoff", sa.String(5), nullable=False),  # HH:MM, local time of the location
     sa.Column("max_weight_g", sa.Integer, nullable=True),
+    sa.Column("api_service", sa.String(64), nullable=True),  # the API's name for it
     sa.Column("is_active", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.UniqueConstraint("code"),
 )
@@ -248,7 +251,10 @@ packages = sa.Table(
     sa.Column("dim_weight_g", sa.Integer, nullable=False),
     sa.Column("billable_weight_g", sa.Integer, nullable=False),
     sa.Column("tracking_number", sa.String(40), nullable=False, unique=True),
-    sa.Column("items", JSON, nullable=False),  # [{"sku": …, "quantity": …}]
+    sa.Column("items", JSON, nullable=False),  # {"sku": quantity}
+    # a label bought through a carrier API: the document and the provider's purchase id
+    sa.Column("label_pdf", sa.LargeBinary, nullable=True),
+    sa.Column("label_reference", sa.String(120), nullable=True),
     sa.UniqueConstraint("shipment_id", "seq"),
 )
 

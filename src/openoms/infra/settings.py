@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     stripe_api_key: str = Field(default="", description="Stripe secret key (sk_live_… / sk_test_…)")
     paypal_client_id: str = ""
     paypal_client_secret: str = ""
+    shippo_api_key: str = Field(
+        default="", description="a Shippo API token: carriers flagged 'shippo' buy labels there"
+    )
     paypal_base_url: str = Field(
         default="https://api-m.sandbox.paypal.com",
         description="https://api-m.paypal.com for live payments",

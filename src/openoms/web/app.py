@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,6 +19,7 @@ from openoms.catalog.http import router as catalog_router
 from openoms.channels.http import router as channels_router
 from openoms.console import app as console
 from openoms.customers.http import router as customers_router
+from openoms.fulfillment.carrier_api import CarrierApi
 from openoms.fulfillment.http import router as fulfilment_router
 from openoms.identity.http import router as identity_router
 from openoms.infra.db import Database
@@ -130,6 +131,7 @@ def create_app(
     *,
     embedded_worker: bool = False,
     gateways: Gateways | None = None,
+    carrier_apis: Mapping[str, CarrierApi] | None = None,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -158,6 +160,11 @@ def create_app(
 
         gateways = payment_gateways(settings, db)
     app.state.gateways = gateways
+    if carrier_apis is None:
+        from openoms.entrypoints.bootstrap import carrier_apis as configured
+
+        carrier_apis = configured(settings)
+    app.state.carrier_apis = carrier_apis
     app.state.sessions = SessionCodec(secret_key(settings), int(settings.session_hours * 3600))
     app.state.links = CustomerLinks(secret_key(settings), settings.public_url)
     problems.install(app)

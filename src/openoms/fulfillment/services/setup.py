@@ -28,6 +28,7 @@ from openoms.infra.upsert import insert_for
 from openoms.shared.errors import Conflict, FieldError, ValidationFailed
 from openoms.shared.money import MAX_MINOR, validate_currency
 
+CARRIER_APIS = frozenset({"shippo"})  # the carrier APIs an adapter speaks
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _PREFIX = re.compile(r"^[A-Z]{2}$")
 
@@ -151,6 +152,7 @@ class CarrierSpec:
     tracking_prefix: str  # the two letters that start its tracking numbers (UPU S10)
     dim_divisor: int = 5000
     is_active: bool = True
+    api: str | None = None  # a carrier API buys its labels ("shippo"); None: our own
 
     def carrier(self) -> rates.Carrier:
         return rates.Carrier(self.code, self.name, self.tracking_url, self.dim_divisor)
@@ -159,6 +161,10 @@ class CarrierSpec:
         errors = check_code(self.code) + rates.validate_carrier(self.carrier())
         if not _PREFIX.match(self.tracking_prefix):
             errors.append(FieldError("tracking_prefix", "must be two capital letters, e.g. JD"))
+        if self.api is not None and self.api not in CARRIER_APIS:
+            errors.append(
+                FieldError("api", f"must be one of {', '.join(sorted(CARRIER_APIS))}, or empty")
+            )
         return errors
 
 
@@ -208,6 +214,7 @@ class ServiceSpec:
     fuel_surcharge_pct: str = "0"
     max_weight_g: int | None = None
     is_active: bool = True
+    api_service: str | None = None  # the carrier API's name for it (e.g. "usps_priority")
 
     def level(self) -> rates.ServiceLevel:
         """Raises: ValidationFailed (malformed rows)."""
@@ -273,6 +280,7 @@ def save_service(uow: UnitOfWork, spec: ServiceSpec, *, create: bool = True) -> 
         "fuel_surcharge_pct": spec.fuel_surcharge_pct,
         "max_weight_g": spec.max_weight_g,
         "is_active": spec.is_active,
+        "api_service": spec.api_service,
     }
     with uow:
         known = uow.conn.execute(
@@ -311,6 +319,7 @@ def services_in_transaction(uow: UnitOfWork, *, active_only: bool = True) -> lis
             fuel_surcharge_pct=r["fuel_surcharge_pct"],
             max_weight_g=r["max_weight_g"],
             is_active=r["is_active"],
+            api_service=r["api_service"],
         )
         for r in uow.conn.execute(query).mappings()
     ]

@@ -13,6 +13,7 @@ the shipped part is captured after the transaction, as every gateway call is.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -22,6 +23,13 @@ import structlog
 
 from openoms.catalog.orm import skus
 from openoms.fulfillment import packing, rates
+from openoms.fulfillment.carrier_api import (
+    CarrierApi,
+    CarrierMisconfigured,
+    CarrierRefused,
+    Parcel,
+    ParcelAddress,
+)
 from openoms.fulfillment.model import (
     CarrierNotFound,
     FulfilmentStatus,
@@ -43,6 +51,7 @@ from openoms.fulfillment.services import setup, work
 from openoms.fulfillment.tracking_numbers import s10
 from openoms.infra.db import Database, UnitOfWork
 from openoms.infra.sequences import next_number, next_value
+from openoms.infra.settings import get_settings
 from openoms.inventory.services import reservations as inventory
 from openoms.locations.orm import locations
 from openoms.orders import shipping as order_shipping
@@ -387,8 +396,29 @@ class Shipment:
     packages: list[Package] = field(default_factory=list)
 
 
-def ship(uow: UnitOfWork, number: str, *, actor: str, service: str | None = None) -> Shipment:
-    """Ship a packed fulfilment order with ``service`` (None: the rate policy's choice).
+@dataclass(frozen=True)
+class BoughtLabel:
+    """A label bought through a carrier API for one package, before the shipment is
+    recorded: its tracking number and document come from the provider."""
+
+    tracking_number: str
+    pdf: bytes | None
+    reference: str
+    amount: int
+    currency: str
+    api: str
+
+
+def ship(
+    uow: UnitOfWork,
+    number: str,
+    *,
+    actor: str,
+    service: str | None = None,
+    labels: list[BoughtLabel] | None = None,
+) -> Shipment:
+    """Ship a packed fulfilment order with ``service`` (None: the rate policy's choice);
+    ``labels``: one per package, bought through the carrier's API.
 
     Raises: FulfilmentOrderNotFound, NotPacked, NoRate, CarrierNotFound,
     IllegalFulfilmentTransition, IllegalOrderTransition.
@@ -418,7 +448,9 @@ def ship(uow: UnitOfWork, number: str, *, actor: str, service: str | None = None
             )
         shipped_lines = _take_stock(uow, fo, actor)
         value = _value(uow, order, shipped_lines)
-        found = _write_shipment(uow, fo, order, option, reason, value, actor)
+        if labels is not None and len(labels) != len(fo.packages or []):
+            raise NotPacked(f"{fo.number} was packed again; ship it again.", number=fo.number)
+        found = _write_shipment(uow, fo, order, option, reason, value, actor, labels)
         work.set_status(uow, fo.id, fo.number, FulfilmentStatus.PACKED, FulfilmentStatus.SHIPPED)
         order_shipping.record_shipped(
             uow,
@@ -458,13 +490,25 @@ def ship(uow: UnitOfWork, number: str, *, actor: str, service: str | None = None
 
 
 def ship_and_capture(
-    db: Database, gateways: Any, number: str, *, actor: str, service: str | None = None
+    db: Database,
+    gateways: Any,
+    number: str,
+    *,
+    actor: str,
+    service: str | None = None,
+    carrier_apis: Mapping[str, CarrierApi] | None = None,
 ) -> Shipment:
     """Ship, then capture the shipped part's payment (outside the shipping transaction) and
-    invoice it when the order is paid on terms."""
+    invoice it when the order is paid on terms. A carrier that buys its labels through an
+    API gets them bought first, outside any transaction, under keys that make a retry
+    return the same labels.
+
+    Raises: what ``ship`` raises; CarrierMisconfigured, CarrierUnavailable, CarrierRefused.
+    """
     from openoms.payments.services import order_payments
 
-    found = ship(db.uow(), number, actor=actor, service=service)
+    service, labels = _buy_labels(db, number, service, carrier_apis or {})
+    found = ship(db.uow(), number, actor=actor, service=service, labels=labels)
     try:
         order_payments.capture_shipped(
             db, gateways, found.order_number, found.value_amount, actor=actor
@@ -473,6 +517,92 @@ def ship_and_capture(
         log.exception("fulfilment.capture_after_shipment_failed", shipment=found.number)
     _invoice_on_terms(db, found, actor)
     return found
+
+
+def _buy_labels(
+    db: Database, number: str, service: str | None, apis: Mapping[str, CarrierApi]
+) -> tuple[str | None, list[BoughtLabel] | None]:
+    """The service to ship with and, for a carrier that sells its labels through an API,
+    one bought label per package."""
+    with db.reader() as uow:
+        fo = work.load(uow, number)
+        if fo.status is not FulfilmentStatus.PACKED or not fo.packages:
+            return service, None  # shipping refuses with the reason
+        order = load_order(uow, fo.order_id)
+        rating = _rate(uow, fo, order)
+        option = (
+            next((o for o in rating.options if o.service == service), None)
+            if service is not None
+            else rating.chosen
+        )
+        if option is None:
+            return service, None
+        carrier = next(c for c in setup.carriers_in_transaction(uow) if c.code == option.carrier)
+        if carrier.api is None:
+            return option.service, None
+        spec = next(x for x in setup.services_in_transaction(uow) if x.code == option.service)
+        origin = (
+            uow.conn.execute(sa.select(locations).where(locations.c.code == fo.location))
+            .mappings()
+            .one()
+        )
+    api = apis.get(carrier.api)
+    if api is None or not spec.api_service:
+        raise CarrierMisconfigured(
+            f"{carrier.name} buys its labels through {carrier.api}, which is not configured"
+            + ("" if api is None else f" for service {spec.code} (its api_service is empty)")
+            + "; set it up in the settings, or ship with another service.",
+            provider=carrier.api,
+        )
+    ship_from = ParcelAddress(
+        get_settings().merchant_name,
+        origin["name"],
+        origin["address_line1"],
+        origin["address_line2"],
+        origin["city"],
+        origin["postal_code"],
+        origin["region"],
+        origin["country"],
+    )
+    to = order.shipping_address or order.billing_address
+    ship_to = ParcelAddress(
+        str(to.get("name", "")),
+        str(to.get("company", "")),
+        str(to.get("line1", "")),
+        str(to.get("line2", "")),
+        str(to.get("city", "")),
+        str(to.get("postal_code", "")),
+        str(to.get("region", "")),
+        str(to.get("country", "")),
+        str(to.get("phone", "")),
+        order.email,
+    )
+    labels = []
+    for seq, p in enumerate(fo.packages or [], start=1):
+        parcel = Parcel(p["length_mm"], p["width_mm"], p["height_mm"], p["weight_g"])
+        quoted = api.rates(ship_from, ship_to, [parcel], reference=f"{fo.number}/{seq}")
+        rate = next((r for r in quoted if r.service == spec.api_service), None)
+        if rate is None:
+            raise CarrierRefused(
+                f"{carrier.name} offers no {spec.api_service} for package {seq} of "
+                f"{fo.number}; choose another service.",
+                provider=carrier.api,
+            )
+        bought = api.buy_label(rate.rate_id, idempotency_key=f"{fo.number}:{fo.version}:{seq}")
+        pdf = bought.label_pdf
+        if pdf is None and bought.label_url and hasattr(api, "download_label"):
+            pdf = api.download_label(bought.label_url)
+        labels.append(
+            BoughtLabel(
+                bought.tracking_number,
+                pdf,
+                bought.reference,
+                bought.amount,
+                bought.currency,
+                carrier.api,
+            )
+        )
+    return option.service, labels
 
 
 def _invoice_on_terms(db: Database, found: Shipment, actor: str) -> None:
@@ -572,8 +702,13 @@ def _write_shipment(
     reason: str,
     value: int,
     actor: str,
+    labels: list[BoughtLabel] | None = None,
 ) -> Shipment:
     carrier = next(c for c in setup.carriers_in_transaction(uow) if c.code == option.carrier)
+    rate_amount, rate_currency = option.amount, option.currency
+    if labels:
+        rate_amount, rate_currency = sum(lb.amount for lb in labels), labels[0].currency
+        reason += f" Labels bought through {labels[0].api}."
     country = uow.conn.execute(
         sa.select(locations.c.country).where(locations.c.code == fo.location)
     ).scalar_one()
@@ -589,8 +724,8 @@ def _write_shipment(
             carrier_code=option.carrier,
             service_code=option.service,
             status=ShipmentStatus.LABEL_CREATED.value,
-            rate_amount=option.amount,
-            rate_currency=option.currency,
+            rate_amount=rate_amount,
+            rate_currency=rate_currency,
             rate_reason=reason,
             value_amount=value,
             currency=order.currency,
@@ -611,6 +746,11 @@ def _write_shipment(
         dim = packing.dimensional_weight_g(
             p["length_mm"], p["width_mm"], p["height_mm"], carrier.dim_divisor
         )
+        bought = labels[seq - 1] if labels else None
+        if bought is not None:
+            tracking_number = bought.tracking_number
+        else:
+            tracking_number = s10(carrier.tracking_prefix, serial, country)
         rows.append(
             {
                 "shipment_id": shipment_id,
@@ -622,8 +762,10 @@ def _write_shipment(
                 "weight_g": p["weight_g"],
                 "dim_weight_g": dim,
                 "billable_weight_g": packing.billable_weight_g(p["weight_g"], dim),
-                "tracking_number": s10(carrier.tracking_prefix, serial, country),
+                "tracking_number": tracking_number,
                 "items": p["items"],
+                "label_pdf": bought.pdf if bought else None,
+                "label_reference": bought.reference if bought else None,
             }
         )
     uow.conn.execute(packages.insert(), rows)

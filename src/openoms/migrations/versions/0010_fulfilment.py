@@ -49,6 +49,7 @@ def upgrade() -> None:
         sa.Column("tracking_url", sa.String(length=300), server_default="", nullable=False),
         sa.Column("dim_divisor", sa.Integer(), server_default="5000", nullable=False),
         sa.Column("tracking_prefix", sa.String(length=2), nullable=False),
+        sa.Column("api", sa.String(length=20), nullable=True),
         sa.Column("is_active", sa.Boolean(), server_default=sa.true(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_carriers")),
         sa.UniqueConstraint("code", name=op.f("uq_carriers_code")),
@@ -117,6 +118,7 @@ def upgrade() -> None:
         sa.Column("fuel_surcharge_pct", sa.String(length=12), server_default="0", nullable=False),
         sa.Column("cutoff", sa.String(length=5), nullable=False),
         sa.Column("max_weight_g", sa.Integer(), nullable=True),
+        sa.Column("api_service", sa.String(length=64), nullable=True),
         sa.Column("is_active", sa.Boolean(), server_default=sa.true(), nullable=False),
         sa.ForeignKeyConstraint(
             ["carrier_code"],
@@ -321,6 +323,8 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
+        sa.Column("label_pdf", sa.LargeBinary(), nullable=True),
+        sa.Column("label_reference", sa.String(length=120), nullable=True),
         sa.ForeignKeyConstraint(
             ["shipment_id"], ["shipments.id"], name=op.f("fk_packages_shipment_id_shipments")
         ),
