@@ -8,6 +8,7 @@ from openoms.fulfillment.carrier_api import CarrierApi
 from openoms.infra.db import Database
 from openoms.infra.logging import configure
 from openoms.infra.settings import Settings, get_settings
+from openoms.notifications.senders import MailSender
 from openoms.payments.gateway_state import SqlGatewayState
 from openoms.payments.gateways import Gateways
 from openoms.payments.giftcards import GiftCardGateway
@@ -56,6 +57,23 @@ def carrier_apis(settings: Settings) -> dict[str, CarrierApi]:
 
         found["shippo"] = ShippoCarrierApi(settings.shippo_api_key)
     return found
+
+
+def mail_sender(settings: Settings) -> MailSender:
+    """SMTP when configured, else ``.eml`` files in ``OMS_MAIL_FOLDER``."""
+    from pathlib import Path
+
+    from openoms.notifications.senders import FolderSender, SmtpSender
+
+    if settings.mail_backend == "smtp":
+        return SmtpSender(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_security,
+            settings.smtp_user,
+            settings.smtp_password,
+        )
+    return FolderSender(Path(settings.mail_folder))
 
 
 def application(settings: Settings | None = None) -> FastAPI:

@@ -30,6 +30,12 @@ log = structlog.get_logger()
 
 
 def jobs(db: Database, settings: Settings) -> list[tuple[str, Callable[[], int]]]:
+    from openoms.entrypoints.bootstrap import mail_sender
+    from openoms.infra import outbox
+    from openoms.notifications import services as notifications
+
+    outbox.register_consumer("notifications", notifications.queue_for_events)
+    sender = mail_sender(settings)
     return [
         ("inventory.reservations_expired", lambda: expire_reservations(db.uow())),
         ("orders.backorders_resourced", lambda: resource_backorders(db.uow())),
@@ -47,6 +53,10 @@ def jobs(db: Database, settings: Settings) -> list[tuple[str, Callable[[], int]]
             lambda: fulfilment_tracking.flag_late_shipments(db.uow()),
         ),
         ("fulfilment.pickups_returned", lambda: fulfilment_tracking.return_uncollected(db.uow())),
+        (
+            "notifications.sent",
+            lambda: notifications.deliver_due(db, sender, mail_from=settings.mail_from),
+        ),
     ]
 
 

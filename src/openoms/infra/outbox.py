@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -71,3 +72,18 @@ def mark_dispatched(conn: Connection, event_ids: Sequence[str], at: datetime) ->
         .values(dispatched_at=at)
     )
     return int(result.rowcount)
+
+
+# Other consumers of the outbox (customer notifications …) see every event exactly once: in
+# the transaction that dispatches it to the webhooks. A consumer gets the unit of work and
+# the events; it must not commit.
+Consumer = Callable[[Any, Sequence[Event]], None]
+_CONSUMERS: dict[str, Consumer] = {}
+
+
+def register_consumer(name: str, consumer: Consumer) -> None:
+    _CONSUMERS[name] = consumer
+
+
+def consumers() -> list[Consumer]:
+    return list(_CONSUMERS.values())

@@ -14,6 +14,7 @@ from openoms.infra.db import metadata
 from openoms.integrations.webhooks import orm as webhooks_orm
 from openoms.inventory import orm as inventory_orm
 from openoms.locations import orm as locations_orm
+from openoms.notifications import orm as notifications_orm
 from openoms.orders import orm as orders_orm
 from openoms.payments import orm as payments_orm
 from openoms.receivables import orm as receivables_orm
@@ -35,5 +36,6 @@ _ALL = (
     payments_orm,
     receivables_orm,
     fulfillment_orm,
+    notifications_orm,
 )
 target_metadata = metadata

@@ -56,6 +56,20 @@ class Settings(BaseSettings):
     stripe_api_key: str = Field(default="", description="Stripe secret key (sk_live_… / sk_test_…)")
     paypal_client_id: str = ""
     paypal_client_secret: str = ""
+    mail_backend: str = Field(
+        default="folder", description="folder: write .eml files to mail_folder; smtp: send"
+    )
+    mail_folder: str = "./var/outbox"
+    mail_from: str = Field(
+        default="OpenOMS Demo Outfitters <orders@demo.openoms.dev>",
+        description="the sender of customer messages",
+    )
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: str = Field(default="starttls", description="starttls, tls or none")
+    smtp_user: str = ""
+    smtp_password: str = ""
+    merchant_logo_url: str = Field(default="", description="a logo shown at the top of mails")
     shippo_api_key: str = Field(
         default="", description="a Shippo API token: carriers flagged 'shippo' buy labels there"
     )

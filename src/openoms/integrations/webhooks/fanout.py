@@ -71,6 +71,8 @@ def dispatch_batch(uow: UnitOfWork, limit: int) -> tuple[int, int]:
                 index_elements=["subscription_id", "event_id"]
             )
             uow.conn.execute(insert, rows)
+        for consume in outbox.consumers():
+            consume(uow, events)
         marked = outbox.mark_dispatched(uow.conn, [e.id for e in events], now)
         uow.commit()
     return len(events), marked
