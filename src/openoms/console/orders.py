@@ -18,6 +18,8 @@ from openoms.customers.model import PostalAddress
 from openoms.identity.model import Permission as P
 from openoms.identity.services import users
 from openoms.infra.db import UnitOfWork
+from openoms.notifications import services as notifications
+from openoms.notifications.model import MessageNotFound
 from openoms.orders import changes, lifecycle, queries
 from openoms.orders.model import HoldReason, OrderNotFound, OrderStatus, TimelineEvent
 from openoms.payments.services import order_payments
@@ -123,6 +125,7 @@ def order_detail(request: Request, number: str) -> Response:
             "money": payments_panel(request, user_of(request), order),
             "review": fraud_review(request, order),
             "parcels": _fulfilment_panel(request, order.id, order.number),
+            "messages": notifications.messages_of_order(db.reader(), order.number),
         },
     )
 
@@ -286,6 +289,25 @@ def add_note(
         number,
         "Note added",
         lambda uow, actor: lifecycle.add_note(uow, number, text, actor=actor),
+    )
+
+
+@router.post("/orders/{number}/messages/{message_id}/resend", dependencies=[page(P.ORDERS_EDIT)])
+def resend_message(request: Request, number: str, message_id: int) -> Response:
+    """Send a message of this order again (a new message, queued now)."""
+
+    def do() -> notifications.Message:
+        found = notifications.get_message(request.app.state.db.reader(), message_id)
+        if found.order_number != number:
+            raise MessageNotFound(f"Order {number} has no message {message_id}.")
+        return notifications.resend(request.app.state.db.uow(), message_id)
+
+    return order_action(
+        request,
+        number,
+        "Resend",
+        do,
+        said=lambda m: f"“{m.subject}” queued again for {m.to}.",
     )
 
 

@@ -21,6 +21,31 @@ def settings_index(request: Request) -> Response:
     return render(request, "console/settings/index.html")
 
 
+@router.get("/settings/messages", dependencies=[page(P.ORDERS_VIEW)])
+def message_templates(
+    request: Request,
+    kind: Annotated[str, Query(max_length=40)] = "order_confirmation",
+    locale: Annotated[str, Query(max_length=8)] = "en",
+) -> Response:
+    """Every message template, previewed with sample data in the chosen language."""
+    from openoms.notifications.model import LOCALES, MessageKind
+    from openoms.notifications.services import preview
+
+    chosen = next((k for k in MessageKind if k.value == kind), MessageKind.ORDER_CONFIRMATION)
+    lang = locale if locale in LOCALES else "en"
+    return render(
+        request,
+        "console/settings/messages.html",
+        {
+            "kinds": list(MessageKind),
+            "locales": LOCALES,
+            "kind": chosen,
+            "locale": lang,
+            "shown": preview(chosen, lang),
+        },
+    )
+
+
 @router.get("/settings/users", dependencies=[page(P.USERS_MANAGE)])
 def user_list(request: Request) -> Response:
     return _users_page(request, {}, {})

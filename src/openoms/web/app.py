@@ -28,6 +28,7 @@ from openoms.infra.settings import Settings
 from openoms.integrations.webhooks.http import router as webhooks_router
 from openoms.inventory.http import router as inventory_router
 from openoms.locations.http import router as locations_router
+from openoms.notifications.http import router as notifications_router
 from openoms.orders.http import router as orders_router
 from openoms.payments.fraud_http import router as fraud_router
 from openoms.payments.gateways import Gateways
@@ -96,6 +97,7 @@ ROUTERS: tuple[tuple[APIRouter, str], ...] = (
     (receivables_router, API_PREFIX),
     (fulfilment_router, API_PREFIX),
     (selfservice.api_router, API_PREFIX),
+    (notifications_router, API_PREFIX),
     (carts_router, API_PREFIX),
     (accounting_router, API_PREFIX),
     (webhooks_router, API_PREFIX),
