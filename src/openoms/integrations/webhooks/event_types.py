@@ -58,6 +58,8 @@ EVENT_TYPES: dict[str, str] = {
     "alert.late_shipment": "A shipment is past its promised delivery date (staff alert, once).",
     "alert.capture_failed": "Capturing the payment for a shipment failed (an expired or "
     "voided authorization): finance must act (staff alert).",
+    "alert.email_failed": "A customer message could not be sent after its last attempt "
+    "(staff alert; it can be sent again from the order).",
     "inventory.count_needed": "A short pick found fewer units than the books can write off: "
     "count the bin.",
 }
