@@ -211,3 +211,82 @@ def test_marketing_goes_only_to_customers_who_agreed(db: Database) -> None:
         agreed: ("queued", ""),
         refused: ("skipped", "no consent to marketing"),
     }
+
+
+def _delivered_order(db: Database, channel: str, loc: str, bell: str) -> str:
+    from openoms.fulfillment.model import ShipmentStatus
+    from openoms.fulfillment.services import picking, shipping, tracking
+    from tests.integration.payment_setup import gateways_for
+
+    number = _place(db, channel, LineInput(bell, 1, 1500))
+    fo = _fo_of(db, number)
+    wave = picking.release_wave(
+        db.uow(), loc, picking.WaveCriteria(fulfilment_orders=(fo.number,)), actor="lead"
+    )
+    picking.scan(db.uow(), wave.pick_lists[0].number, bell, actor="picker")
+    shipping.pack(
+        db.uow(),
+        fo.number,
+        [shipping.PackageIn(length_mm=100, width_mm=100, height_mm=100, weight_g=300)],
+        actor="packer",
+    )
+    shipped = shipping.ship_and_capture(db, gateways_for(db), fo.number, actor="packer")
+    tracking.record_scans(
+        db.uow(),
+        [
+            tracking.ScanIn(
+                shipped.packages[0].tracking_number, ShipmentStatus.DELIVERED, clock.now()
+            )
+        ],
+        source="carrier",
+        actor="carrier",
+    )
+    return number
+
+
+def test_the_follow_up_goes_n_days_after_delivery_once_and_never_when_cancelled(
+    db: Database,
+) -> None:
+    from openoms.fulfillment.services import setup
+    from openoms.orders.lifecycle import cancel_order
+
+    _carrier(db)
+    loc, (bell, _tyre) = _warehouse(db)
+    channel = make_channel(db, locations=(loc,))
+    setup.save_channel_promise(db.uow(), setup.ChannelPromise(channel, follow_up_days=3))
+    number = _delivered_order(db, channel, loc, bell)
+    cancelled = _place(db, channel, LineInput(bell, 1, 1500))
+    cancel_order(db.uow(), cancelled, actor="cs", reason="changed their mind")
+
+    def follow_ups(order: str) -> list[notifications.Message]:
+        found = notifications.messages_of_order(db.reader(), order)
+        return [m for m in found if m.kind is MessageKind.FOLLOW_UP]
+
+    with clock.frozen(clock.now() + timedelta(days=2)):
+        notifications.send_follow_ups(db.uow())
+    assert follow_ups(number) == []  # too early
+    with clock.frozen(clock.now() + timedelta(days=3, hours=1)):
+        notifications.send_follow_ups(db.uow())
+        notifications.send_follow_ups(db.uow())  # the next round sends nothing new
+    (mail,) = follow_ups(number)
+    assert mail.subject == f"How was your order {number}?"
+    assert "/rate/" in mail.text
+    links = CustomerLinks(secret_key(get_settings()), get_settings().public_url)
+    token = next(w for w in mail.text.split() if "/rate/" in w).rsplit("/", 1)[1]
+    assert links.order_to_rate(token) == number
+    assert follow_ups(cancelled) == []
+
+
+def test_a_channel_without_follow_up_sends_none(db: Database) -> None:
+    from openoms.fulfillment.services import setup
+
+    _carrier(db)
+    loc, (bell, _tyre) = _warehouse(db)
+    channel = make_channel(db, locations=(loc,))
+    setup.save_channel_promise(db.uow(), setup.ChannelPromise(channel, follow_up_days=0))
+    number = _delivered_order(db, channel, loc, bell)
+    with clock.frozen(clock.now() + timedelta(days=60)):
+        notifications.send_follow_ups(db.uow())
+    assert MessageKind.FOLLOW_UP not in [
+        m.kind for m in notifications.messages_of_order(db.reader(), number)
+    ]

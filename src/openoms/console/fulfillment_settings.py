@@ -323,6 +323,7 @@ async def save_promise(request: Request, code: str) -> Response:
             _whole(form, "handling_days", errors),
             _whole(form, "delivery_days", errors, 3),
             policy,
+            _whole(form, "follow_up_days", errors, 7),
         )
         _check(errors)
         setup.save_channel_promise(_db(request).uow(), spec)

@@ -53,6 +53,7 @@ def jobs(db: Database, settings: Settings) -> list[tuple[str, Callable[[], int]]
             lambda: fulfilment_tracking.flag_late_shipments(db.uow()),
         ),
         ("fulfilment.pickups_returned", lambda: fulfilment_tracking.return_uncollected(db.uow())),
+        ("notifications.follow_ups_queued", lambda: notifications.send_follow_ups(db.uow())),
         (
             "notifications.sent",
             lambda: notifications.deliver_due(db, sender, mail_from=settings.mail_from),

@@ -738,6 +738,7 @@ class PromiseIo(Strict):
     handling_days: int = Field(default=0, ge=0, le=30)
     delivery_days: int = Field(default=3, ge=0, le=60)
     rate_policy: rates.RatePolicy = rates.RatePolicy.CHEAPEST_ON_TIME
+    follow_up_days: int = Field(default=7, ge=0, le=90, description="0: no follow-up mail")
 
 
 @router.get("/channels/{code}/promise", dependencies=[permit(P.FULFILLMENT_VIEW)])
@@ -749,6 +750,7 @@ def get_promise(code: str, uow: ReadUow) -> PromiseIo:
         handling_days=found.handling_days,
         delivery_days=found.delivery_days,
         rate_policy=found.rate_policy,
+        follow_up_days=found.follow_up_days,
     )
 
 
@@ -757,7 +759,12 @@ def save_promise(code: str, body: PromiseIo, uow: WriteUow) -> PromiseIo:
     setup.save_channel_promise(
         uow,
         setup.ChannelPromise(
-            code, body.cutoff, body.handling_days, body.delivery_days, body.rate_policy
+            code,
+            body.cutoff,
+            body.handling_days,
+            body.delivery_days,
+            body.rate_policy,
+            body.follow_up_days,
         ),
     )
     return body

@@ -295,4 +295,6 @@ channel_fulfilment = sa.Table(
     sa.Column("handling_days", sa.Integer, nullable=False, server_default="0"),
     sa.Column("delivery_days", sa.Integer, nullable=False, server_default="3"),
     sa.Column("rate_policy", sa.String(20), nullable=False, server_default="cheapest_on_time"),
+    # days after delivery the follow-up asks for a rating; 0: no follow-up
+    sa.Column("follow_up_days", sa.Integer, nullable=False, server_default="7"),
 )

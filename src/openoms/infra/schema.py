@@ -18,6 +18,7 @@ from openoms.notifications import orm as notifications_orm
 from openoms.orders import orm as orders_orm
 from openoms.payments import orm as payments_orm
 from openoms.receivables import orm as receivables_orm
+from openoms.selfservice import orm as selfservice_orm
 
 _ALL = (
     catalog_orm,
@@ -37,5 +38,6 @@ _ALL = (
     receivables_orm,
     fulfillment_orm,
     notifications_orm,
+    selfservice_orm,
 )
 target_metadata = metadata

@@ -270,6 +270,61 @@ def _consents(uow: UnitOfWork, email: str) -> bool:
     return bool(found and found[0])
 
 
+# ---------------------------------------------------------------- follow-up
+
+
+def send_follow_ups(uow: UnitOfWork, *, limit: int = 200) -> int:
+    """Worker job: the follow-up asking for a rating, once per order, the channel's
+    ``follow_up_days`` after it was delivered (never for a cancelled one). Returns how
+    many were queued."""
+    from openoms.fulfillment.services.setup import channel_promise
+    from openoms.orders.orm import order_events, orders
+
+    settings = get_settings()
+    links = CustomerLinks(secret_key(settings), settings.public_url)
+    now = clock.now()
+    made = 0
+    with uow:
+        delivered = (
+            sa.select(order_events.c.order_id, sa.func.max(order_events.c.at).label("at"))
+            .where(order_events.c.to_status == "delivered")
+            .group_by(order_events.c.order_id)
+            .subquery()
+        )
+        rows = uow.conn.execute(
+            sa.select(orders.c.id, orders.c.number, orders.c.channel_code, delivered.c.at)
+            .join(delivered, delivered.c.order_id == orders.c.id)
+            .where(
+                orders.c.status.in_(["delivered", "completed"]),
+                ~sa.exists().where(
+                    _m.event_id == sa.literal("follow-up:") + orders.c.number,
+                    _m.kind == MessageKind.FOLLOW_UP.value,
+                ),
+            )
+            .order_by(delivered.c.at)
+            .limit(limit)
+        ).all()
+        for order_id, number, channel, at in rows:
+            days = channel_promise(uow, channel).follow_up_days
+            if days == 0 or at > now - timedelta(days=days):
+                continue
+            order = load_order(uow, order_id)
+            context = _order_context(order, settings, links)
+            context["rating_url"] = links.rating_url(number)
+            _queue(
+                uow,
+                f"follow-up:{number}",
+                MessageKind.FOLLOW_UP,
+                order.email,
+                order.locale,
+                context,
+                order,
+            )
+            made += 1
+        uow.commit()
+    return made
+
+
 # ---------------------------------------------------------------- sending
 
 

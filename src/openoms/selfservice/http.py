@@ -9,6 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -18,9 +19,13 @@ from openoms.fulfillment.model import FulfilmentStatus
 from openoms.fulfillment.services import shipping, tracking, work
 from openoms.identity.model import Permission as P
 from openoms.infra.db import UnitOfWork
+from openoms.infra.upsert import insert_for
 from openoms.orders.model import Order, OrderNotFound, OrderStatus
 from openoms.orders.queries import get_order, load_order, order_id_of
 from openoms.selfservice.links import CustomerLinks, LinkInvalid
+from openoms.selfservice.orm import cases, ratings
+from openoms.shared import clock
+from openoms.shared.events import Event
 from openoms.web.auth import permit, public
 from openoms.web.deps import ReadUow
 
@@ -168,3 +173,134 @@ def tracking_link(number: str, uow: ReadUow, request: Request) -> TrackingLinkOu
     """The customer's tracking page for an order (signed; no sign-in needed to open it)."""
     found = get_order(uow, number)
     return TrackingLinkOut(url=links(request).tracking_url(found.number))
+
+
+# ---------------------------------------------------------------- rating
+
+
+def _order_to_rate(request: Request, token: str) -> Order | None:
+    try:
+        number = links(request).order_to_rate(token)
+        with request.app.state.db.reader() as uow:
+            return load_order(uow, order_id_of(uow, number))
+    except (LinkInvalid, OrderNotFound):
+        return None
+
+
+def _rated(request: Request, number: str) -> dict[str, tuple[int, str]]:
+    with request.app.state.db.reader() as uow:
+        rows = uow.conn.execute(
+            sa.select(ratings.c.sku_code, ratings.c.stars, ratings.c.comment).where(
+                ratings.c.order_number == number
+            )
+        )
+        return {sku: (stars, comment) for sku, stars, comment in rows}
+
+
+@router.get("/rate/{token}", dependencies=[public()], response_class=HTMLResponse)
+def rate_form(request: Request, token: str) -> Response:
+    """Rate the order and each product, and say whether everything arrived."""
+    order = _order_to_rate(request, token)
+    merchant = request.app.state.settings.merchant_name
+    if order is None:
+        return templates.TemplateResponse(
+            request, "not_found.html", {"merchant": merchant}, status_code=404
+        )
+    return templates.TemplateResponse(
+        request,
+        "rate.html",
+        {"order": order, "merchant": merchant, "rated": _rated(request, order.number), "error": ""},
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )
+
+
+@router.post("/rate/{token}", dependencies=[public()], response_class=HTMLResponse)
+async def rate(request: Request, token: str) -> Response:
+    """Keep the ratings (a second visit changes them); "something is missing" opens a case
+    for customer service (``case.opened``)."""
+    order = _order_to_rate(request, token)
+    merchant = request.app.state.settings.merchant_name
+    if order is None:
+        return templates.TemplateResponse(
+            request, "not_found.html", {"merchant": merchant}, status_code=404
+        )
+    form = await request.form()
+    given: dict[str, tuple[int, str]] = {}
+    for sku in ["", *sorted({ln.sku for ln in order.lines})]:
+        chosen = str(form.get(f"stars-{sku}", "") or "")
+        said = str(form.get(f"comment-{sku}", "") or "").strip()[:2000]
+        if chosen in {"1", "2", "3", "4", "5"}:
+            given[sku] = (int(chosen), said)
+    arrived = str(form.get("arrived", "yes"))
+    missing = str(form.get("missing", "") or "").strip()[:2000]
+    if not given and arrived != "no":
+        return templates.TemplateResponse(
+            request,
+            "rate.html",
+            {
+                "order": order,
+                "merchant": merchant,
+                "rated": _rated(request, order.number),
+                "error": "Choose at least one rating, or tell us what is missing.",
+            },
+            status_code=422,
+        )
+    if arrived == "no" and not missing:
+        missing = "The customer says something is missing (no details given)."
+    with request.app.state.db.uow() as uow:
+        now = clock.now()
+        for sku, (stars, comment) in given.items():
+            stmt = insert_for(uow.conn, ratings).values(
+                order_number=order.number,
+                sku_code=sku,
+                stars=stars,
+                comment=comment,
+                created_at=now,
+            )
+            uow.conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["order_number", "sku_code"],
+                    set_={"stars": stars, "comment": comment, "created_at": now},
+                )
+            )
+        if arrived == "no":
+            case_id = uow.conn.execute(
+                cases.insert()
+                .values(
+                    order_number=order.number,
+                    kind="missing_items",
+                    text=missing,
+                    status="open",
+                    created_at=now,
+                )
+                .returning(cases.c.id)
+            ).scalar_one()
+            uow.record(
+                Event(
+                    "case.opened",
+                    {
+                        "case": case_id,
+                        "order": order.number,
+                        "kind": "missing_items",
+                        "text": missing,
+                    },
+                    f"order:{order.number}",
+                )
+            )
+        if given:
+            uow.record(
+                Event(
+                    "order.rated",
+                    {
+                        "order": order.number,
+                        "ratings": {sku or "order": s for sku, (s, _c) in given.items()},
+                    },
+                    f"order:{order.number}",
+                )
+            )
+        uow.commit()
+    return templates.TemplateResponse(
+        request,
+        "rated.html",
+        {"order": order, "merchant": merchant, "missing": arrived == "no"},
+    )

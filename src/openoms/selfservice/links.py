@@ -9,6 +9,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from openoms.shared.errors import NotFound
 
 TRACKING = "order-tracking"
+RATING = "order-rating"
 
 
 class LinkInvalid(NotFound):
@@ -19,6 +20,7 @@ class LinkInvalid(NotFound):
 class CustomerLinks:
     def __init__(self, secret: str, base_url: str) -> None:
         self._tracking = URLSafeSerializer(secret, salt=TRACKING)
+        self._rating = URLSafeSerializer(secret, salt=RATING)
         self._base = base_url.rstrip("/")
 
     def tracking_token(self, order_number: str) -> str:
@@ -27,13 +29,24 @@ class CustomerLinks:
     def tracking_url(self, order_number: str) -> str:
         return f"{self._base}/track/{self.tracking_token(order_number)}"
 
+    def rating_url(self, order_number: str) -> str:
+        return f"{self._base}/rate/{self._rating.dumps({'o': order_number})}"
+
+    def order_to_rate(self, token: str) -> str:
+        """The order a rating token names. Raises: LinkInvalid."""
+        return self._load(self._rating, token)
+
     def order_of(self, token: str) -> str:
         """The order a tracking token names. Raises: LinkInvalid (altered or foreign)."""
+        return self._load(self._tracking, token)
+
+    @staticmethod
+    def _load(serializer: URLSafeSerializer, token: str) -> str:
         try:
-            data = self._tracking.loads(token)
+            data = serializer.loads(token)
         except BadSignature as e:
-            raise LinkInvalid("This tracking link is not valid.") from e
+            raise LinkInvalid("This link is not valid.") from e
         number = data.get("o") if isinstance(data, dict) else None
         if not isinstance(number, str):
-            raise LinkInvalid("This tracking link is not valid.")
+            raise LinkInvalid("This link is not valid.")
         return number

@@ -50,3 +50,56 @@ def test_every_template_can_be_previewed(api: ApiClient) -> None:
     assert shown.json()["html"].startswith("<!doctype html>")
     assert api.get("/message-templates/shipped/preview", params={"locale": "xx"}).status_code == 422
     assert api.get("/message-templates/no_such_kind/preview").status_code == 404
+
+
+def test_a_customer_rates_an_order_and_reports_something_missing(
+    api: ApiClient, server: RunningServer, warehouse: str
+) -> None:
+    import httpx
+    import sqlalchemy as sa
+
+    from openoms.selfservice.orm import cases, ratings
+
+    sku = stocked_sku(api, warehouse)
+    placed = api.post("/orders", order_body(make_channel(api), {"sku": sku, "quantity": 2}))
+    number = placed.json()["number"]
+    url = server.app.state.links.rating_url(number)
+    path = server.url + "/rate/" + url.rsplit("/rate/", 1)[1]
+
+    form = httpx.get(path)
+    assert form.status_code == 200
+    assert f"How was order {number}?" in form.text
+    assert f'name="stars-{sku}"' in form.text
+    empty = httpx.post(path, data={"arrived": "yes"})
+    assert empty.status_code == 422
+    assert "at least one rating" in empty.text
+    sent = httpx.post(
+        path,
+        data={
+            "stars-": "4",
+            "comment-": "quick",
+            f"stars-{sku}": "5",
+            "arrived": "no",
+            "missing": "one of the two bells",
+        },
+    )
+    assert sent.status_code == 200
+    assert "Customer service will get back to you" in sent.text
+    again = httpx.post(path, data={"stars-": "2", "arrived": "yes"})  # changes the rating
+    assert again.status_code == 200
+    with server.db.reader() as uow:
+        given = dict(
+            uow.conn.execute(
+                sa.select(ratings.c.sku_code, ratings.c.stars).where(
+                    ratings.c.order_number == number
+                )
+            ).all()
+        )
+        opened = uow.conn.execute(
+            sa.select(cases.c.kind, cases.c.text).where(cases.c.order_number == number)
+        ).all()
+    assert given == {"": 2, sku: 5}
+    assert [tuple(c) for c in opened] == [("missing_items", "one of the two bells")]
+    tampered = httpx.get(path[:-3] + "abc")
+    assert tampered.status_code == 404
+    assert httpx.post(path[:-3] + "abc", data={"stars-": "5"}).status_code == 404

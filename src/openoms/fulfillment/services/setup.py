@@ -404,9 +404,12 @@ class ChannelPromise:
     handling_days: int = 0
     delivery_days: int = 3  # working days from leaving to the door, as promised
     rate_policy: rates.RatePolicy = rates.RatePolicy.CHEAPEST_ON_TIME
+    follow_up_days: int = 7  # after delivery, the mail asking for a rating; 0: none
 
     def check(self) -> list[FieldError]:
         errors = []
+        if not 0 <= self.follow_up_days <= 90:
+            errors.append(FieldError("follow_up_days", "must be 0 (none) to 90 days"))
         if not _HHMM.match(self.cutoff):
             errors.append(FieldError("cutoff", "use HH:MM, e.g. 14:00"))
         if not 0 <= self.handling_days <= 30:
@@ -436,6 +439,7 @@ def channel_promise(uow: UnitOfWork, channel: str, *, check: bool = False) -> Ch
         found["handling_days"],
         found["delivery_days"],
         rates.RatePolicy(found["rate_policy"]),
+        found["follow_up_days"],
     )
 
 
@@ -452,6 +456,7 @@ def save_channel_promise(uow: UnitOfWork, spec: ChannelPromise) -> ChannelPromis
         "handling_days": spec.handling_days,
         "delivery_days": spec.delivery_days,
         "rate_policy": spec.rate_policy.value,
+        "follow_up_days": spec.follow_up_days,
     }
     with uow:
         channels.get_in_transaction(uow, spec.channel)

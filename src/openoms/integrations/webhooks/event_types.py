@@ -60,6 +60,8 @@ EVENT_TYPES: dict[str, str] = {
     "voided authorization): finance must act (staff alert).",
     "alert.email_failed": "A customer message could not be sent after its last attempt "
     "(staff alert; it can be sent again from the order).",
+    "order.rated": "A customer rated an order and its products through the follow-up link.",
+    "case.opened": "A customer said something is missing (a case for customer service).",
     "inventory.count_needed": "A short pick found fewer units than the books can write off: "
     "count the bin.",
 }

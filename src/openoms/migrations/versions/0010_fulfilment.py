@@ -63,6 +63,7 @@ def upgrade() -> None:
         sa.Column(
             "rate_policy", sa.String(length=20), server_default="cheapest_on_time", nullable=False
         ),
+        sa.Column("follow_up_days", sa.Integer(), server_default="7", nullable=False),
         sa.PrimaryKeyConstraint("channel_code", name=op.f("pk_channel_fulfilment")),
     )
     op.create_table(
