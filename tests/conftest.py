@@ -79,7 +79,9 @@ def sqlite_db(sqlite_url: str) -> Iterator[Database]:
 
 @pytest.fixture(scope="session")
 def postgres_db(postgres_url: str) -> Iterator[Database]:
-    db = _migrated(postgres_url, pool_size=20)
+    # few idle connections per worker: the 64-connection race needs the server's headroom
+    # (max_connections 100) while the other worker's pool is idle; overflow covers bursts
+    db = _migrated(postgres_url, pool_size=4)
     yield db
     db.dispose()
 
