@@ -116,15 +116,10 @@ picks = sa.Table(
     sa.Column("sku_code", sa.String(64), nullable=False),
     sa.Column("bin_code", sa.String(32), nullable=True),  # None: loose units
     sa.Column("zone_code", sa.String(32), nullable=True),
+    # as planned; what is picked or short is kept per part (pick_parts), for each order
     sa.Column("quantity", sa.Integer, nullable=False),
-    sa.Column("quantity_picked", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("quantity_short", sa.Integer, nullable=False, server_default="0"),
     sa.UniqueConstraint("pick_list_id", "seq"),
-    sa.CheckConstraint(
-        "quantity > 0 AND quantity_picked >= 0 AND quantity_short >= 0"
-        " AND quantity_picked + quantity_short <= quantity",
-        name="quantities",
-    ),
+    sa.CheckConstraint("quantity > 0", name="quantities"),
 )
 
 # Which fulfilment line a pick's units are for: a batch or wave pick serves several.

@@ -158,19 +158,6 @@ def zone_for(rules: Iterable[ZoneRule], origin: str, country: str, postal_code: 
     return best.zone
 
 
-def volumetric_weight_g(carrier: Carrier, volume_mm3: int) -> int:
-    """The weight a carrier bills for a parcel's volume: cm³ / divisor kg, in whole grams."""
-    # mm³ / 1000 = cm³ and kg * 1000 = g cancel out: grams = mm³ / divisor.
-    return -(-volume_mm3 // carrier.dim_divisor)
-
-
-def billable_weight_g(carrier: Carrier, actual_g: int, volume_mm3: int | None) -> int:
-    """The greater of the actual and the volumetric weight of a parcel."""
-    if volume_mm3 is None:
-        return actual_g
-    return max(actual_g, volumetric_weight_g(carrier, volume_mm3))
-
-
 def _package_price(breaks: Sequence[RateBreak], weight_g: int) -> int:
     for rate_break in breaks:
         if weight_g <= rate_break.up_to_g:

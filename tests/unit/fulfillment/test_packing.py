@@ -422,3 +422,11 @@ def test_fits_no_box_is_raised_exactly_when_some_item_fits_no_box_alone(
         assert all(ref in str(raised.value) for ref in raised.value.refs)
     else:
         assert_valid_plan(propose(items, boxes), items)
+
+
+def test_the_billable_weight_per_carrier_divisor() -> None:
+    # 400 x 300 x 200 mm = 24,000 cm³; / 5000 = 4.8 kg, / 6000 = 4.0 kg
+    assert billable_weight_g(2000, dimensional_weight_g(400, 300, 200, 5000)) == 4800
+    assert billable_weight_g(6000, dimensional_weight_g(400, 300, 200, 5000)) == 6000
+    assert billable_weight_g(2000, dimensional_weight_g(400, 300, 200, 6000)) == 4000
+    assert billable_weight_g(0, dimensional_weight_g(1, 1, 1, 5000)) == 1

@@ -12,7 +12,6 @@ from openoms.fulfillment.rates import (
     RatePolicy,
     ServiceLevel,
     ZoneRule,
-    billable_weight_g,
     choose,
     delivery_date,
     price,
@@ -419,15 +418,6 @@ def test_nothing_to_choose_from_gives_no_option_and_says_why() -> None:
 
 def test_the_tracking_link_fills_in_the_number() -> None:
     assert DHL.tracking_link("JVGL 0612") == "https://dhl.example/track?id=JVGL%200612"
-
-
-def test_the_billable_weight_is_the_greater_of_actual_and_volumetric() -> None:
-    # 400 x 300 x 200 mm = 24,000 cm³; / 5000 = 4.8 kg
-    assert billable_weight_g(DHL, 2000, 400 * 300 * 200) == 4800
-    assert billable_weight_g(DHL, 6000, 400 * 300 * 200) == 6000
-    assert billable_weight_g(UPS, 2000, 400 * 300 * 200) == 4000
-    assert billable_weight_g(DHL, 2000, None) == 2000
-    assert billable_weight_g(DHL, 0, 1) == 1
 
 
 # validation

@@ -604,11 +604,6 @@ def _confirm(uow: UnitOfWork, pick: Pick, quantity: int) -> None:
         left -= take
         if left == 0:
             break
-    uow.conn.execute(
-        sa.update(picks)
-        .where(_p.id == pick.id)
-        .values(quantity_picked=_p.quantity_picked + quantity)
-    )
 
 
 def _count(uow: UnitOfWork, pick_id: int, line_id: int, column: str, units: int) -> None:
@@ -638,22 +633,9 @@ def _after_change(uow: UnitOfWork, number: str) -> PickList:
     numbers = sorted({part.fulfilment_order for p in plist.picks for part in p.parts})
     for fo in numbers:
         row = uow.conn.execute(sa.select(_f.id, _f.status).where(_f.number == fo)).one()
-        status = FulfilmentStatus(row.status)
-        totals = uow.conn.execute(
-            sa.select(
-                sa.func.coalesce(sa.func.sum(_fl.quantity), 0),
-                sa.func.coalesce(sa.func.sum(_fl.quantity_picked), 0),
-                sa.func.coalesce(sa.func.sum(_fl.quantity_short), 0),
-            ).where(_fl.fulfilment_order_id == row.id)
-        ).one()
-        total, picked, short = (int(x) for x in totals)
-        if status is FulfilmentStatus.RELEASED and picked > 0 and picked + short < total:
-            work.set_status(uow, row.id, fo, status, FulfilmentStatus.PICKING)
-        elif status in (FulfilmentStatus.RELEASED, FulfilmentStatus.PICKING) and (
-            picked + short >= total
-        ):
-            target = FulfilmentStatus.PICKED if picked else FulfilmentStatus.SHORT
-            work.set_status(uow, row.id, fo, status, target)
+        work.advance(
+            uow, row.id, fo, FulfilmentStatus(row.status), nothing_picked=FulfilmentStatus.SHORT
+        )
     if plist.left == 0 and plist.status is PickListStatus.OPEN:
         uow.conn.execute(
             sa.update(pick_lists)
@@ -749,11 +731,6 @@ def short_pick(
             )
             if left == 0:
                 break
-        uow.conn.execute(
-            sa.update(picks)
-            .where(_p.id == pick.id)
-            .values(quantity_short=_p.quantity_short + missing)
-        )
         after = _after_change(uow, number)
         # the re-sourced units may be reserved here again: they become new pending work
         work.sync(uow, location=plist.location)

@@ -56,7 +56,7 @@ from openoms.inventory.services import reservations as inventory
 from openoms.locations.orm import locations
 from openoms.orders import shipping as order_shipping
 from openoms.orders.allocation import stock_owner
-from openoms.orders.model import Order, OrderStatus
+from openoms.orders.model import Order
 from openoms.orders.queries import load_order
 from openoms.shared import clock
 from openoms.shared.errors import FieldError, ValidationFailed
@@ -446,7 +446,7 @@ def ship(
                 "add a service or zone in the settings.",
                 number=fo.number,
             )
-        shipped_lines = _take_stock(uow, fo, actor)
+        shipped_lines = take_stock(uow, fo, actor, reference=f"shipment:{fo.number}")
         value = _value(uow, order, shipped_lines)
         if labels is not None and len(labels) != len(fo.packages or []):
             raise NotPacked(f"{fo.number} was packed again; ship it again.", number=fo.number)
@@ -623,10 +623,12 @@ def _invoice_on_terms(db: Database, found: Shipment, actor: str) -> None:
         log.exception("fulfilment.invoice_after_shipment_failed", shipment=found.number)
 
 
-def _take_stock(uow: UnitOfWork, fo: work.FulfilmentOrder, actor: str) -> dict[int, int]:
-    """Ship the picked units out of stock, from the bins they were picked from."""
+def take_stock(
+    uow: UnitOfWork, fo: work.FulfilmentOrder, actor: str, *, reference: str
+) -> dict[int, int]:
+    """Take the picked units out of stock (ledger ``shipment``), from the bins they were
+    picked from; returns the units per order line."""
     owner = stock_owner(fo.order_id)
-    reference = f"shipment:{fo.number}"
     shipped: dict[int, int] = defaultdict(int)
     for line in fo.lines:
         if line.picked - line.shipped <= 0:
@@ -872,7 +874,3 @@ def list_shipments(
         if status is not None:
             query = query.where(_s.status == status.value)
         return [load_shipment(uow, n) for n in uow.conn.execute(query).scalars()]
-
-
-def order_is_done_shipping(order: Order) -> bool:
-    return order.status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED)

@@ -35,12 +35,10 @@ from openoms.fulfillment.orm import (
     tracking_events,
 )
 from openoms.fulfillment.services import setup, work
-from openoms.fulfillment.services.shipping import Shipment, load_shipment
+from openoms.fulfillment.services.shipping import Shipment, load_shipment, take_stock
 from openoms.infra.db import UnitOfWork
 from openoms.infra.upsert import insert_for
-from openoms.inventory.services import reservations as inventory
 from openoms.orders import shipping as order_shipping
-from openoms.orders.allocation import stock_owner
 from openoms.orders.lifecycle import cancel_in_transaction
 from openoms.orders.queries import load_order
 from openoms.payments.services import order_payments
@@ -316,25 +314,7 @@ def collect(uow: UnitOfWork, number: str, code: str, *, actor: str) -> work.Fulf
                 "in their message.",
                 number=fo.number,
             )
-        owner = stock_owner(fo.order_id)
-        shipped: dict[int, int] = {}
-        for line in fo.lines:
-            units = line.picked - line.shipped
-            if units > 0:
-                shipped[line.line_no] = inventory.ship_line_in_transaction(
-                    uow,
-                    owner,
-                    line.line_no,
-                    fo.location,
-                    units,
-                    actor=actor,
-                    reference=f"pickup:{fo.number}",
-                )
-                uow.conn.execute(
-                    sa.update(fulfilment_lines)
-                    .where(_fl.id == line.id)
-                    .values(quantity_shipped=_fl.quantity_shipped + shipped[line.line_no])
-                )
+        shipped = take_stock(uow, fo, actor, reference=f"pickup:{fo.number}")
         work.set_status(uow, fo.id, fo.number, fo.status, FulfilmentStatus.COLLECTED)
         order_shipping.record_shipped(
             uow,

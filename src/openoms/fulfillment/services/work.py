@@ -336,24 +336,47 @@ def _set_quantity(uow: UnitOfWork, line_id: int, quantity: int) -> None:
 
 def _settle(uow: UnitOfWork, fo: int, *, cancel: bool) -> None:
     """A pending fulfilment order with nothing left (or whose order may not ship) is
-    cancelled; work on the floor that has everything picked becomes picked."""
+    cancelled; work on the floor moves on as far as its picks got (nothing picked and
+    nothing left to pick: the order no longer wants it, so cancelled)."""
     row = uow.conn.execute(sa.select(_f.number, _f.status).where(_f.id == fo)).one()
     status = FulfilmentStatus(row.status)
-    left = uow.conn.execute(
-        sa.select(
-            sa.func.count(),
-            sa.func.coalesce(
-                sa.func.sum(_fl.quantity - _fl.quantity_picked - _fl.quantity_short), 0
-            ),
-            sa.func.coalesce(sa.func.sum(_fl.quantity_picked), 0),
-        ).where(_fl.fulfilment_order_id == fo)
-    ).one()
-    lines, to_pick, picked = int(left[0]), int(left[1]), int(left[2])
-    if status is FulfilmentStatus.PENDING and (cancel or lines == 0):
-        set_status(uow, fo, row.number, status, FulfilmentStatus.CANCELLED)
-    elif status in (FulfilmentStatus.RELEASED, FulfilmentStatus.PICKING) and to_pick == 0:
-        target = FulfilmentStatus.PICKED if picked else FulfilmentStatus.CANCELLED
-        set_status(uow, fo, row.number, status, target)
+    if status is FulfilmentStatus.PENDING:
+        lines = uow.conn.execute(
+            sa.select(sa.func.count()).where(_fl.fulfilment_order_id == fo)
+        ).scalar_one()
+        if cancel or lines == 0:
+            set_status(uow, fo, row.number, status, FulfilmentStatus.CANCELLED)
+    else:
+        advance(uow, fo, row.number, status, nothing_picked=FulfilmentStatus.CANCELLED)
+
+
+def advance(
+    uow: UnitOfWork,
+    fo: int,
+    number: str,
+    status: FulfilmentStatus,
+    *,
+    nothing_picked: FulfilmentStatus,
+) -> None:
+    """Work on the floor after picks changed: released becomes picking at its first unit,
+    and picked once nothing is left to pick (``nothing_picked`` when no unit was)."""
+    if status not in (FulfilmentStatus.RELEASED, FulfilmentStatus.PICKING):
+        return
+    total, picked, short = (
+        int(x)
+        for x in uow.conn.execute(
+            sa.select(
+                sa.func.coalesce(sa.func.sum(_fl.quantity), 0),
+                sa.func.coalesce(sa.func.sum(_fl.quantity_picked), 0),
+                sa.func.coalesce(sa.func.sum(_fl.quantity_short), 0),
+            ).where(_fl.fulfilment_order_id == fo)
+        ).one()
+    )
+    if picked + short >= total:
+        target = FulfilmentStatus.PICKED if picked else nothing_picked
+        set_status(uow, fo, number, status, target)
+    elif status is FulfilmentStatus.RELEASED and picked > 0:
+        set_status(uow, fo, number, status, FulfilmentStatus.PICKING)
 
 
 def set_status(

@@ -215,12 +215,7 @@ def upgrade() -> None:
         sa.Column("bin_code", sa.String(length=32), nullable=True),
         sa.Column("zone_code", sa.String(length=32), nullable=True),
         sa.Column("quantity", sa.Integer(), nullable=False),
-        sa.Column("quantity_picked", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("quantity_short", sa.Integer(), server_default="0", nullable=False),
-        sa.CheckConstraint(
-            "quantity > 0 AND quantity_picked >= 0 AND quantity_short >= 0 AND quantity_picked + quantity_short <= quantity",
-            name=op.f("ck_picks_quantities"),
-        ),
+        sa.CheckConstraint("quantity > 0", name=op.f("ck_picks_quantities")),
         sa.ForeignKeyConstraint(
             ["pick_list_id"], ["pick_lists.id"], name=op.f("fk_picks_pick_list_id_pick_lists")
         ),
