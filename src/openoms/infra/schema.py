@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from openoms.accounting import orm as accounting_orm
+from openoms.alerts import orm as alerts_orm
 from openoms.carts import orm as carts_orm
 from openoms.catalog import orm as catalog_orm
 from openoms.channels import orm as channels_orm
@@ -39,5 +40,6 @@ _ALL = (
     fulfillment_orm,
     notifications_orm,
     selfservice_orm,
+    alerts_orm,
 )
 target_metadata = metadata
