@@ -17,6 +17,9 @@ alerts = sa.Table(
     # what the alert is about: "order:SO-000123", "sku:ABC@WH-1", "return:RMA-000001"
     sa.Column("subject", sa.String(200), nullable=False, index=True),
     sa.Column("data", JSON, nullable=False),
+    # the location it happens at, when it has one: callers limited to some locations see
+    # only the alerts at theirs
+    sa.Column("location", sa.String(64), nullable=True),
     # the outbox event that raised it: an event makes an alert once
     sa.Column("event_id", sa.String(36), nullable=False),
     # the subject while the alert is open, for kinds that keep one open alert per subject

@@ -33,6 +33,7 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
+        sa.Column("location", sa.String(length=64), nullable=True),
         sa.Column("event_id", sa.String(length=36), nullable=False),
         sa.Column("open_subject", sa.String(length=200), nullable=True),
         sa.Column("created_at", openoms.infra.types.UtcDateTime(timezone=True), nullable=False),
