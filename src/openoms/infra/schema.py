@@ -19,6 +19,7 @@ from openoms.notifications import orm as notifications_orm
 from openoms.orders import orm as orders_orm
 from openoms.payments import orm as payments_orm
 from openoms.receivables import orm as receivables_orm
+from openoms.returns import orm as returns_orm
 from openoms.selfservice import orm as selfservice_orm
 
 _ALL = (
@@ -41,5 +42,6 @@ _ALL = (
     notifications_orm,
     selfservice_orm,
     alerts_orm,
+    returns_orm,
 )
 target_metadata = metadata

@@ -10,6 +10,8 @@ from openoms.shared.errors import NotFound
 
 TRACKING = "order-tracking"
 RATING = "order-rating"
+RETURNING = "order-return"
+RETURN_LABEL = "return-label"
 
 
 class LinkInvalid(NotFound):
@@ -21,6 +23,8 @@ class CustomerLinks:
     def __init__(self, secret: str, base_url: str) -> None:
         self._tracking = URLSafeSerializer(secret, salt=TRACKING)
         self._rating = URLSafeSerializer(secret, salt=RATING)
+        self._returning = URLSafeSerializer(secret, salt=RETURNING)
+        self._label = URLSafeSerializer(secret, salt=RETURN_LABEL)
         self._base = base_url.rstrip("/")
 
     def tracking_token(self, order_number: str) -> str:
@@ -31,6 +35,22 @@ class CustomerLinks:
 
     def rating_url(self, order_number: str) -> str:
         return f"{self._base}/rate/{self._rating.dumps({'o': order_number})}"
+
+    def return_url(self, order_number: str) -> str:
+        """The customer's page to start a return of the order."""
+        return f"{self._base}/returns/new/{self._returning.dumps({'o': order_number})}"
+
+    def order_to_return(self, token: str) -> str:
+        """Raises: LinkInvalid."""
+        return self._load(self._returning, token)
+
+    def return_label_url(self, return_number: str) -> str:
+        """The return label of an approved return (a PDF), for the customer to print."""
+        return f"{self._base}/returns/label/{self._label.dumps({'o': return_number})}"
+
+    def return_of_label(self, token: str) -> str:
+        """The return a label token names. Raises: LinkInvalid."""
+        return self._load(self._label, token)
 
     def order_to_rate(self, token: str) -> str:
         """The order a rating token names. Raises: LinkInvalid."""

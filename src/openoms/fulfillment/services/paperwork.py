@@ -41,6 +41,27 @@ def _ship_to(address: dict[str, Any]) -> documents.Party:
     return _party(str(name), address)
 
 
+def party_of(address: dict[str, Any]) -> documents.Party:
+    """A customer's address as printed on a label."""
+    return _ship_to(address)
+
+
+def location_party(uow: UnitOfWork, code: str, name: str) -> documents.Party:
+    """A location's address as printed on a label, under ``name``."""
+    row = uow.conn.execute(sa.select(locations).where(locations.c.code == code)).mappings().one()
+    return _party(
+        name,
+        {
+            "company": row["name"],
+            "line1": row["address_line1"],
+            "line2": row["address_line2"],
+            "postal_code": row["postal_code"],
+            "city": row["city"],
+            "country": row["country"],
+        },
+    )
+
+
 def _kg(grams: int) -> str:
     return f"{grams / 1000:.2f} kg"
 
@@ -54,11 +75,7 @@ def label_pdf(uow: UnitOfWork, shipment_number: str, seq: int) -> bytes:
             raise ShipmentNotFound(
                 f"Shipment {shipment_number} has no package {seq}.", number=shipment_number
             )
-        origin = (
-            uow.conn.execute(sa.select(locations).where(locations.c.code == found.location))
-            .mappings()
-            .one()
-        )
+        origin = location_party(uow, found.location, get_settings().merchant_name)
         bought = uow.conn.execute(
             sa.select(packages.c.label_pdf)
             .join(shipments, shipments.c.id == packages.c.shipment_id)
@@ -66,23 +83,12 @@ def label_pdf(uow: UnitOfWork, shipment_number: str, seq: int) -> bytes:
         ).scalar_one_or_none()
     if bought:
         return bytes(bought)  # the carrier's own label, bought through its API
-    merchant = get_settings().merchant_name
     return documents.shipping_label_pdf(
         documents.LabelData(
             tracking_number=package.tracking_number,
             carrier=found.carrier_name,
             service=found.service_name,
-            ship_from=_party(
-                merchant,
-                {
-                    "company": origin["name"],
-                    "line1": origin["address_line1"],
-                    "line2": origin["address_line2"],
-                    "postal_code": origin["postal_code"],
-                    "city": origin["city"],
-                    "country": origin["country"],
-                },
-            ),
+            ship_from=origin,
             ship_to=_ship_to(found.ship_to),
             weight=f"{_kg(package.weight_g)} (billable {_kg(package.billable_weight_g)})",
             package=f"{package.seq} of {len(found.packages)}",

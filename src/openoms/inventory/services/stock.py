@@ -62,23 +62,43 @@ def _add_stock(
     reference: str,
     actor: str,
 ) -> list[LevelOut]:
-    merged = merge_lines(lines)
     with uow:
-        location_id = refs.location_id(uow, location)
-        ids = refs.sku_ids(uow, [line.sku for line in merged])
-        ledger = Ledger(uow.conn, actor=actor, reference=reference, now=clock.now())
-        out = []
-        for line in sorted(merged, key=lambda ln: (ids[ln.sku], ln.bin or "")):
-            bin_id = refs.bin_id(uow, location_id, location, line.bin)
-            level = ledger.add_on_hand(
-                ids[line.sku], line.sku, location_id, location, line.quantity
-            )
-            if bin_id is not None:
-                ledger.add_to_bin(level.sku_id, location_id, bin_id, line.quantity)
-            ledger.record(Movement(kind, level.sku_id, location_id, line.quantity, 0, bin_id))
-            out.append(_out(level, line.sku, location))
-        ledger.flush()
+        out = _add_in_transaction(uow, kind, location, lines, reference=reference, actor=actor)
         uow.commit()
+    return out
+
+
+def restock_returned_in_transaction(
+    uow: UnitOfWork, location: str, lines: list[StockLine], *, reference: str, actor: str
+) -> list[LevelOut]:
+    """``restock_returned`` inside the caller's transaction (a return's inspection)."""
+    return _add_in_transaction(
+        uow, MovementKind.RETURN, location, lines, reference=reference, actor=actor
+    )
+
+
+def _add_in_transaction(
+    uow: UnitOfWork,
+    kind: MovementKind,
+    location: str,
+    lines: list[StockLine],
+    *,
+    reference: str,
+    actor: str,
+) -> list[LevelOut]:
+    merged = merge_lines(lines)
+    location_id = refs.location_id(uow, location)
+    ids = refs.sku_ids(uow, [line.sku for line in merged])
+    ledger = Ledger(uow.conn, actor=actor, reference=reference, now=clock.now())
+    out = []
+    for line in sorted(merged, key=lambda ln: (ids[ln.sku], ln.bin or "")):
+        bin_id = refs.bin_id(uow, location_id, location, line.bin)
+        level = ledger.add_on_hand(ids[line.sku], line.sku, location_id, location, line.quantity)
+        if bin_id is not None:
+            ledger.add_to_bin(level.sku_id, location_id, bin_id, line.quantity)
+        ledger.record(Movement(kind, level.sku_id, location_id, line.quantity, 0, bin_id))
+        out.append(_out(level, line.sku, location))
+    ledger.flush()
     return out
 
 
