@@ -30,11 +30,13 @@ log = structlog.get_logger()
 
 
 def jobs(db: Database, settings: Settings) -> list[tuple[str, Callable[[], int]]]:
+    from openoms.alerts import services as alerts
     from openoms.entrypoints.bootstrap import mail_sender
     from openoms.infra import outbox
     from openoms.notifications import services as notifications
 
     outbox.register_consumer("notifications", notifications.queue_for_events)
+    outbox.register_consumer("alerts", alerts.consumer(settings))
     sender = mail_sender(settings)
     return [
         ("inventory.reservations_expired", lambda: expire_reservations(db.uow())),

@@ -50,6 +50,8 @@ class Permission(StrEnum):
     USERS_MANAGE = "users.manage"
     TOKENS_MANAGE = "tokens.manage"
     AUDIT_VIEW = "audit.view"
+    ALERTS_VIEW = "alerts.view"  # the staff alerts inbox
+    ALERTS_ACKNOWLEDGE = "alerts.acknowledge"
 
 
 P = Permission
@@ -63,6 +65,7 @@ _VIEW = frozenset(
         P.LOCATIONS_VIEW,
         P.CHANNELS_VIEW,
         P.FULFILLMENT_VIEW,
+        P.ALERTS_VIEW,
     }
 )
 
@@ -90,6 +93,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.CUSTOMERS_EDIT,
         P.INVENTORY_RESERVE,
         P.QUOTES_MANAGE,
+        P.ALERTS_ACKNOWLEDGE,
     },
     Role.WAREHOUSE: _VIEW - {P.CUSTOMERS_VIEW}
     | {
@@ -99,6 +103,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.FULFILLMENT_PICK,
         P.FULFILLMENT_SHIP,
         P.TRACKING_RECORD,
+        P.ALERTS_ACKNOWLEDGE,
     },
     Role.FINANCE: _VIEW
     | {
@@ -109,8 +114,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.FRAUD_REVIEW,
         P.INVOICES_MANAGE,
         P.CUSTOMERS_VIEW,
+        P.ALERTS_ACKNOWLEDGE,
     },
-    Role.PURCHASING: _VIEW - {P.CUSTOMERS_VIEW} | {P.CATALOG_EDIT, P.PURCHASING_MANAGE},
+    Role.PURCHASING: _VIEW - {P.CUSTOMERS_VIEW}
+    | {P.CATALOG_EDIT, P.PURCHASING_MANAGE, P.ALERTS_ACKNOWLEDGE},
     Role.READ_ONLY: _VIEW,
 }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -70,6 +70,13 @@ class Settings(BaseSettings):
     smtp_user: str = ""
     smtp_password: str = ""
     merchant_logo_url: str = Field(default="", description="a logo shown at the top of mails")
+    alert_emails: str = Field(
+        default="",
+        description="who is mailed about staff alerts: kind=address pairs separated by commas, "
+        "* for every other kind (low_stock=stock@shop.example,*=ops@shop.example); "
+        "empty: nobody",
+    )
+    alert_email_locale: str = Field(default="en", description="the language of alert mails: en, de")
     shippo_api_key: str = Field(
         default="", description="a Shippo API token: carriers flagged 'shippo' buy labels there"
     )
@@ -77,6 +84,14 @@ class Settings(BaseSettings):
         default="https://api-m.sandbox.paypal.com",
         description="https://api-m.paypal.com for live payments",
     )
+
+    @field_validator("alert_emails")
+    @classmethod
+    def _alert_emails_readable(cls, value: str) -> str:
+        from openoms.alerts.model import AlertEmails
+
+        AlertEmails.parse(value)  # a bad entry stops the start with a message naming it
+        return value
 
 
 @cache

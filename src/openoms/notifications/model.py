@@ -19,6 +19,7 @@ class MessageKind(StrEnum):
     REFUND_PROCESSED = "refund_processed"
     RETURN_APPROVED = "return_approved"
     ABANDONED_CART = "abandoned_cart"
+    STAFF_ALERT = "staff_alert"  # to the merchant's staff, about an alert in the inbox
 
 
 # Sent only to customers who agreed to marketing; every other kind is transactional.

@@ -261,6 +261,16 @@ def _queue(
     )
 
 
+def queue_staff_alert(
+    uow: UnitOfWork, *, key: str, to: str, locale: str | None, alert: dict[str, Any]
+) -> None:
+    """The mail telling staff of an alert, rendered and queued in the caller's transaction;
+    once per ``key`` (``alert:<id>``). ``alert`` holds what the template shows: ``kind``,
+    ``label``, ``title``, ``text``, ``data``, ``url`` (its page or "") and ``inbox_url``."""
+    context = {**_base(get_settings()), "alert": alert}
+    _queue(uow, key, MessageKind.STAFF_ALERT, to, locale, context, None)
+
+
 def _consents(uow: UnitOfWork, email: str) -> bool:
     found = uow.conn.execute(
         sa.select(customers.c.marketing_consent)
@@ -501,6 +511,22 @@ def preview(kind: MessageKind, locale: str) -> Rendered:
         "instructions": "Print the label, pack the items and drop the parcel at any ParcelX point.",
         "items": 2,
         "value": Money(8990, "EUR").format(locale),
+        "alert": {
+            "kind": "low_stock",
+            "label": "Low stock",
+            "title": "Low stock: P-TENT-2P at WH-AMS",
+            "text": "2 free of 14 on hand (12 reserved, safety stock 2). Reorder or move stock "
+            "before it runs out.",
+            "data": {
+                "sku": "P-TENT-2P",
+                "location": "WH-AMS",
+                "on_hand": 14,
+                "reserved": 12,
+                "safety_stock": 2,
+            },
+            "url": f"{settings.public_url}/console/inventory/P-TENT-2P?location=WH-AMS",
+            "inbox_url": f"{settings.public_url}/console/alerts",
+        },
     }
     return render(kind, locale, context)
 
