@@ -45,6 +45,10 @@ class Permission(StrEnum):
     FULFILLMENT_SHIP = "fulfillment.ship"  # ship, labels
     FULFILLMENT_CONFIGURE = "fulfillment.configure"  # boxes, carriers, services, strategies
     TRACKING_RECORD = "tracking.record"  # carrier scans in
+    RETURNS_VIEW = "returns.view"
+    RETURNS_MANAGE = "returns.manage"  # open, approve, reject, close, exchange
+    RETURNS_RECEIVE = "returns.receive"  # in transit, receive, inspect (restock, write off)
+    RETURNS_REFUND = "returns.refund"  # refund or store credit for a return
     PURCHASING_MANAGE = "purchasing.manage"
     WEBHOOKS_MANAGE = "webhooks.manage"
     USERS_MANAGE = "users.manage"
@@ -66,6 +70,7 @@ _VIEW = frozenset(
         P.CHANNELS_VIEW,
         P.FULFILLMENT_VIEW,
         P.ALERTS_VIEW,
+        P.RETURNS_VIEW,
     }
 )
 
@@ -94,6 +99,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.INVENTORY_RESERVE,
         P.QUOTES_MANAGE,
         P.ALERTS_ACKNOWLEDGE,
+        P.RETURNS_MANAGE,
+        P.RETURNS_RECEIVE,
+        P.RETURNS_REFUND,
     },
     Role.WAREHOUSE: _VIEW - {P.CUSTOMERS_VIEW}
     | {
@@ -104,6 +112,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.FULFILLMENT_SHIP,
         P.TRACKING_RECORD,
         P.ALERTS_ACKNOWLEDGE,
+        P.RETURNS_RECEIVE,
     },
     Role.FINANCE: _VIEW
     | {
@@ -115,6 +124,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.INVOICES_MANAGE,
         P.CUSTOMERS_VIEW,
         P.ALERTS_ACKNOWLEDGE,
+        P.RETURNS_REFUND,
     },
     Role.PURCHASING: _VIEW - {P.CUSTOMERS_VIEW}
     | {P.CATALOG_EDIT, P.PURCHASING_MANAGE, P.ALERTS_ACKNOWLEDGE},

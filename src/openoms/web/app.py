@@ -34,6 +34,7 @@ from openoms.payments.fraud_http import router as fraud_router
 from openoms.payments.gateways import Gateways
 from openoms.payments.http import router as payments_router
 from openoms.receivables.http import router as receivables_router
+from openoms.returns.http import router as returns_router
 from openoms.selfservice import http as selfservice
 from openoms.selfservice.links import CustomerLinks
 from openoms.web import problems
@@ -96,6 +97,7 @@ ROUTERS: tuple[tuple[APIRouter, str], ...] = (
     (fraud_router, API_PREFIX),
     (receivables_router, API_PREFIX),
     (fulfilment_router, API_PREFIX),
+    (returns_router, API_PREFIX),
     (selfservice.api_router, API_PREFIX),
     (notifications_router, API_PREFIX),
     (carts_router, API_PREFIX),

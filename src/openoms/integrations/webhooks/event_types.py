@@ -64,4 +64,16 @@ EVENT_TYPES: dict[str, str] = {
     "case.opened": "A customer said something is missing (a case for customer service).",
     "inventory.count_needed": "A short pick found fewer units than the books can write off: "
     "count the bin.",
+    "return.requested": "A return was opened (by the customer's link or by staff): lines, "
+    "quantities and reasons.",
+    "return.approved": "A return was approved; sent back by parcel it carries the return "
+    "label's carrier and tracking number.",
+    "return.rejected": "A requested return was rejected, with the reason.",
+    "return.status_changed": "A return moved from one status to another.",
+    "return.received": "A return arrived at a location and waits for inspection.",
+    "return.inspected": "A return's units were restocked or written off.",
+    "return.refunded": "A return was refunded to the original payment or as store credit.",
+    "return.exchanged": "A return was exchanged: the replacement order's number, what the "
+    "customer owes on it and what was refunded.",
+    "return.closed": "A return was closed without a refund (withdrawn, or nothing owed).",
 }
