@@ -29,6 +29,21 @@ console = Console()
 err = Console(stderr=True)
 
 
+@app.callback()
+def _readable_settings() -> None:
+    # a setting that cannot be read stops every command with one plain line, not a traceback
+    from pydantic import ValidationError
+
+    try:
+        get_settings()
+    except ValidationError as e:
+        for error in e.errors():
+            name = "OMS_" + "_".join(str(part) for part in error["loc"]).upper()
+            message = str(error["msg"]).removeprefix("Value error, ")
+            err.print(message if message.startswith(name) else f"{name}: {message}")
+        raise typer.Exit(2) from None
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="default: OMS_HOST")] = None,

@@ -229,3 +229,24 @@ def test_the_server_does_not_start_with_a_bad_alert_email_setting() -> None:
     with pytest.raises(ValidationError, match="'fraud' is not a kind of alert"):
         Settings(alert_emails="fraud=risk@shop.example")
     assert Settings(alert_emails="*=ops@shop.example").alert_emails == "*=ops@shop.example"
+
+
+def test_a_bad_setting_stops_every_command_with_one_plain_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typer.testing import CliRunner
+
+    from openoms.entrypoints.cli import app
+    from openoms.infra.settings import get_settings
+
+    monkeypatch.setenv("OMS_ALERT_EMAILS", "low_stok=stock@shop.example")
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["db", "current"])
+    finally:
+        monkeypatch.delenv("OMS_ALERT_EMAILS")
+        get_settings.cache_clear()
+
+    assert result.exit_code == 2
+    assert "OMS_ALERT_EMAILS: 'low_stok' is not a kind of alert" in " ".join(result.output.split())
+    assert "Traceback" not in result.output
