@@ -16,6 +16,7 @@ from stdnum import ean
 from openoms.catalog.importer import import_rows
 from openoms.catalog.orm import skus
 from openoms.entrypoints.demo_fulfilment import load_fulfilment
+from openoms.entrypoints.demo_returns import load_returns
 from openoms.entrypoints.demo_orders import load_commerce
 from openoms.entrypoints.demo_users import load_users
 from openoms.infra.db import Database
@@ -206,6 +207,7 @@ def load_demo(db: Database, *, progress: Callable[[int], None] = lambda _n: None
         progress(1)
     orders = load_commerce(db, [r["sku"] for r in rows], progress=progress)
     fulfilment = load_fulfilment(db)
+    opened = load_returns(db)
     token = load_users(db)
     return {
         "skus": len(rows),
@@ -213,6 +215,7 @@ def load_demo(db: Database, *, progress: Callable[[int], None] = lambda _n: None
         "units": units,
         "orders": orders,
         "shipped": fulfilment["shipped"],
+        "returns": opened,
         "token": token,
     }
 

@@ -736,14 +736,15 @@ def _approve(uow: UnitOfWork, ret: Return, *, actor: str, note: str) -> None:
 
 
 def return_location(uow: UnitOfWork, ret: Return) -> str:
-    """Where a parcel sent back goes: the store it is dropped at, else the first warehouse
-    that accepts returns."""
+    """Where a parcel sent back goes: the store it is dropped at, else the location that
+    shipped it when it takes returns, else the first warehouse that does."""
     if ret.drop_off_location:
         return ret.drop_off_location
-    found = _drop_off_locations(uow)
+    found = [code for code, _ in _drop_off_locations(uow)]
     if not found:
         raise ReturnNotAccepted("No location accepts returns; set one up first.")
-    return found[0][0]
+    shipped_from = [s.location for s in shipping.shipments_of_order(uow, ret.order_id)]
+    return next((code for code in shipped_from if code in found), found[0])
 
 
 def _label(uow: UnitOfWork, ret: Return, order: Order) -> dict[str, Any]:
