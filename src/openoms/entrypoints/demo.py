@@ -16,8 +16,8 @@ from stdnum import ean
 from openoms.catalog.importer import import_rows
 from openoms.catalog.orm import skus
 from openoms.entrypoints.demo_fulfilment import load_fulfilment
-from openoms.entrypoints.demo_returns import load_returns
 from openoms.entrypoints.demo_orders import load_commerce
+from openoms.entrypoints.demo_returns import load_returns
 from openoms.entrypoints.demo_users import load_users
 from openoms.infra.db import Database
 from openoms.inventory.model import StockLine
