@@ -14,6 +14,7 @@ from fastapi.routing import APIRoute
 
 from openoms import __version__
 from openoms.accounting.http import router as accounting_router
+from openoms.alerts.http import router as alerts_router
 from openoms.carts.http import router as carts_router
 from openoms.catalog.http import router as catalog_router
 from openoms.channels.http import router as channels_router
@@ -100,6 +101,7 @@ ROUTERS: tuple[tuple[APIRouter, str], ...] = (
     (returns_router, API_PREFIX),
     (selfservice.api_router, API_PREFIX),
     (notifications_router, API_PREFIX),
+    (alerts_router, API_PREFIX),
     (carts_router, API_PREFIX),
     (accounting_router, API_PREFIX),
     (webhooks_router, API_PREFIX),
