@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from pypdf import PdfReader
 
+from openoms.fulfillment.services import picking, shipping, work
 from openoms.fulfillment.tracking_numbers import is_valid_s10
 from openoms.infra.db import Database
 from openoms.infra.outbox import outbox_events as outbox
@@ -264,6 +265,22 @@ def test_an_exchange_places_a_free_replacement_order_flagged_and_high_priority(
     assert done.refunded == 0
     assert new.status is OrderStatus.ALLOCATED
     assert [(ln.sku, ln.quantity_ordered) for ln in new.lines] == [(d.skus[0], 1)]
+    # shipped like any order, first in the queue
+    fo = work.list_fulfilment_orders(db.uow(), work.FulfilmentFilter(order_number=new.number))[0]
+    assert fo.priority >= 60
+    wave = picking.release_wave(
+        db.uow(), d.warehouse, picking.WaveCriteria(fulfilment_orders=(fo.number,)), actor="lead"
+    )
+    picking.scan(db.uow(), wave.pick_lists[0].number, d.skus[0], actor="picker")
+    shipping.pack(
+        db.uow(),
+        fo.number,
+        [shipping.PackageIn(length_mm=300, width_mm=200, height_mm=100, weight_g=800)],
+        actor="packer",
+    )
+    shipping.ship_and_capture(db, d.gateways, fo.number, actor="packer")
+    assert get_order(db.reader(), new.number).status is OrderStatus.SHIPPED
+    assert verify_ledger(db.reader()) == []
     # once only
     with pytest.raises(IllegalReturnTransition):
         svc.exchange(db, d.gateways, ret.number, actor="cs")
@@ -457,3 +474,27 @@ def test_two_clerks_refunding_at_once_refund_once(db: Database) -> None:
     assert len(errors) == 3
     assert all(isinstance(e, IllegalReturnTransition) for e in errors)
     assert _refunded(db, d.number) == 4000
+
+
+def test_two_tabs_asking_back_the_last_unit_at_once_open_one_return(db: Database) -> None:
+    d = delivered_order(db, quantities=(1, 1))
+    errors: list[Exception] = []
+    opened: list[str] = []
+
+    def ask() -> None:
+        try:
+            ret = svc.open_return(
+                db.uow(), d.number, _request(d, (1, 1, "too_small")), actor="c", by_customer=True
+            )
+            opened.append(ret.number)
+        except Exception as e:  # noqa: BLE001 - collected and checked below
+            errors.append(e)
+
+    threads = [threading.Thread(target=ask) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(opened) == 1
+    assert len(errors) == 4
+    assert all(isinstance(e, NotReturnable) for e in errors)
