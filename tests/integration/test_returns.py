@@ -498,3 +498,34 @@ def test_two_tabs_asking_back_the_last_unit_at_once_open_one_return(db: Database
     assert len(opened) == 1
     assert len(errors) == 4
     assert all(isinstance(e, NotReturnable) for e in errors)
+
+
+def test_a_return_closed_after_inspection_keeps_its_units_returned(db: Database) -> None:
+    d = delivered_order(db)
+    ret = svc.open_return(
+        db.uow(), d.number, _request(d, (1, 2, "changed_mind")), actor="cs", by_customer=False
+    )
+    withdrawn = svc.open_return(
+        db.uow(), d.number, _request(d, (2, 1, "too_small")), actor="cs", by_customer=False
+    )
+    svc.close(db.uow(), withdrawn.number, actor="cs", reason="the customer kept it")
+    svc.receive(db.uow(), ret.number, d.store, {1: 1}, actor="s")  # one of two arrived
+    svc.inspect(db.uow(), ret.number, [svc.Inspection(1, restock=1)], actor="s")
+    svc.close(db.uow(), ret.number, actor="cs", reason="goodwill: nothing owed")
+    lines = svc.returnable(db.reader(), d.number).lines
+    # the unit that came back stays returned; the one that never arrived and the
+    # withdrawn line can still come back
+    assert [ln.returnable for ln in lines] == [1, 1]
+
+
+def test_a_store_clerk_sees_returns_brought_to_their_store(db: Database) -> None:
+    from openoms.shared.scope import Scope
+
+    d = delivered_order(db)
+    ret = svc.open_return(
+        db.uow(), d.number, _request(d, (1, 1, "too_small")), actor="cs", by_customer=False
+    )
+    theirs = svc.ReturnFilter(scope=Scope(locations=frozenset({d.store})))
+    assert [r.number for r in svc.list_returns(db.reader(), theirs)[0]] == [ret.number]
+    elsewhere = svc.ReturnFilter(scope=Scope(locations=frozenset({"NOWHERE"})))
+    assert svc.list_returns(db.reader(), elsewhere)[0] == []

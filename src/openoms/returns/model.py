@@ -44,8 +44,6 @@ RETURN_TRANSITIONS: dict[ReturnStatus, frozenset[ReturnStatus]] = {
     R.CLOSED: frozenset(),
 }
 OPEN = frozenset({R.REQUESTED, R.APPROVED, R.IN_TRANSIT, R.RECEIVED, R.INSPECTED})
-# States whose units no longer count against what may still be returned.
-NOT_COUNTED = frozenset({R.REJECTED, R.CLOSED})
 
 
 class ReturnReason(StrEnum):

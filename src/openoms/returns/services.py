@@ -48,7 +48,6 @@ from openoms.payments.model import GatewayUnavailable
 from openoms.payments.services import operations
 from openoms.payments.services.records import payments_of
 from openoms.returns.model import (
-    NOT_COUNTED,
     CreditLine,
     IllegalReturnTransition,
     NotReturnable,
@@ -262,29 +261,23 @@ def _delivered_units(uow: UnitOfWork, order: Order) -> dict[int, int]:
 
 
 def _units_in_returns(uow: UnitOfWork, order_id: int) -> dict[int, int]:
+    """Units per order line that returns hold: what was asked back until it arrives, then
+    what arrived (also when the return was closed after inspection); nothing for rejected
+    returns or returns withdrawn before anything arrived."""
+    asked = [S.REQUESTED.value, S.APPROVED.value, S.IN_TRANSIT.value]
     rows = uow.conn.execute(
         sa.select(
             _l.order_line_no,
             sa.func.sum(
                 sa.case(
-                    # received returns count what arrived; the rest what was asked for
-                    (
-                        _r.status.in_(
-                            [
-                                S.RECEIVED.value,
-                                S.INSPECTED.value,
-                                S.REFUNDED.value,
-                                S.EXCHANGED.value,
-                            ]
-                        ),
-                        _l.quantity_received,
-                    ),
-                    else_=_l.quantity,
+                    (_r.status.in_(asked), _l.quantity),
+                    (_r.status == S.REJECTED.value, 0),
+                    else_=_l.quantity_received,
                 )
             ),
         )
         .join(returns, returns.c.id == _l.return_id)
-        .where(_r.order_id == order_id, _r.status.not_in([s.value for s in NOT_COUNTED]))
+        .where(_r.order_id == order_id)
         .group_by(_l.order_line_no)
     ).all()
     return {int(line_no): int(qty or 0) for line_no, qty in rows}
@@ -470,7 +463,11 @@ def list_returns(
         )
     if f.scope.is_limited:
         visible = sa.select(orders.c.id).where(in_scope(f.scope))
-        query = query.where(_r.order_id.in_(visible))
+        either = [_r.order_id.in_(visible)]
+        if f.scope.locations is not None:  # a store sees what is brought to it
+            here = sorted(f.scope.locations)
+            either += [_r.received_at_location.in_(here), _r.drop_off_location.in_(here)]
+        query = query.where(sa.or_(*either))
     if cursor:
         query = query.where(_r.id < int(decode_cursor(cursor).get("id", 0)))
     with uow:
