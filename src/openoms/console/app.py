@@ -21,6 +21,8 @@ from openoms.console import (
     order_entry,
     orders,
     payments,
+    return_entry,
+    returns,
     settings,
 )
 from openoms.console.pages import HERE, LoginRequired, PageForbidden, render
@@ -38,6 +40,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     fraud.router,
     inventory.router,
     fulfillment.router,
+    returns.router,
+    return_entry.router,
     customers.router,
     b2b.router,
     settings.router,

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 
 from openoms.console.pages import field_errors, page, problem_text, redirect, render, user_of
 from openoms.console.payment_panel import fraud_review, payments_panel
+from openoms.console.return_panel import returns_panel
 from openoms.customers.model import PostalAddress
 from openoms.identity.model import Permission as P
 from openoms.identity.services import users
@@ -125,6 +126,7 @@ def order_detail(request: Request, number: str) -> Response:
             "money": payments_panel(request, user_of(request), order),
             "review": fraud_review(request, order),
             "parcels": _fulfilment_panel(request, order.id, order.number),
+            "returns_panel": returns_panel(request, order),
             "messages": notifications.messages_of_order(db.reader(), order.number),
         },
     )

@@ -96,6 +96,13 @@ def _waiting_reviews(request: Request, principal: Principal) -> int | None:
     return screening.waiting_count(request.app.state.db.reader())
 
 
+def _waiting_returns(request: Request, principal: Principal) -> int | None:
+    """Returns waiting for someone: to approve or reject, or to inspect."""
+    from openoms.returns.queries import waiting_count
+
+    return waiting_count(request.app.state.db.reader(), principal.scope)
+
+
 @dataclass(frozen=True)
 class NavItem:
     label: str
@@ -116,6 +123,7 @@ NAV = [
     NavItem("Orders", "/console/orders", P.ORDERS_VIEW),
     NavItem("Inventory", "/console/inventory", P.INVENTORY_VIEW),
     NavItem("Fulfilment", "/console/fulfilment", P.FULFILLMENT_VIEW),
+    NavItem("Returns", "/console/returns", P.RETURNS_VIEW, _waiting_returns),
     NavItem("Customers", "/console/customers", P.CUSTOMERS_VIEW),
     NavItem("Companies", "/console/companies", P.CUSTOMERS_VIEW),
     NavItem("Quotes", "/console/quotes", P.ORDERS_VIEW),
