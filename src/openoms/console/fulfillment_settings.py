@@ -1,12 +1,13 @@
 """The warehouse's set-up in the console: standard boxes, carriers and their services (zones,
-weight breaks and transit days as JSON), each location's pick strategy and each channel's
-promise. The same setup services as the API; what they refuse is shown next to the form's
-fields and nothing is saved."""
+weight breaks and transit days as JSON), each location's pick strategy, each channel's
+promise and return policy. The same setup services as the API; what they refuse is shown
+next to the form's fields and nothing is saved."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -23,6 +24,8 @@ from openoms.fulfillment.services import setup
 from openoms.identity.model import Permission as P
 from openoms.infra.db import Database
 from openoms.locations.model import LocationNotFound
+from openoms.returns import services as returns
+from openoms.returns.model import Payer, ReturnPolicy, ReturnReason
 from openoms.shared.errors import FieldError, OmsError, ValidationFailed
 from openoms.shared.money import Money
 
@@ -90,6 +93,7 @@ def _page(request: Request, failed: dict[str, Any] | None = None, status: int = 
     with reader:
         places = [setup.location_settings(reader, code) for code in mine]
         promises = [setup.channel_promise(reader, code) for code in found]
+        return_policies = [(code, returns.policy_in_transaction(reader, code)) for code in found]
     services = setup.list_services(db.reader())
     boxes = setup.list_boxes(db.reader())
     return render(
@@ -107,6 +111,9 @@ def _page(request: Request, failed: dict[str, Any] | None = None, status: int = 
             "promises": promises,
             "strategies": list(PickStrategy),
             "policies": list(RatePolicy),
+            "return_policies": return_policies,
+            "return_reasons": list(ReturnReason),
+            "payers": list(Payer),
             "examples": EXAMPLES,
             "failed": failed or {"form": "", "values": {}, "errors": {}},
             "base": request.app.state.settings.base_currency,
@@ -335,3 +342,41 @@ async def save_promise(request: Request, code: str) -> Response:
         ("cutoff", "handling_days", "delivery_days", "rate_policy"),
         save,
     )
+
+
+RETURN_FIELDS: tuple[str, ...] = ("window_days", "reasons", "shipping_paid_by")
+RETURN_FIELDS += ("restocking_fee_percent", "exchanges", "return_service")
+
+
+@router.post("/settings/fulfilment/return-policy/{code}", dependencies=[page(P.CHANNELS_MANAGE)])
+async def save_return_policy(request: Request, code: str) -> Response:
+    """The channel's return window, the reasons it takes, who pays the way back, the
+    restocking fee, exchanges and the carrier service of return labels."""
+
+    def save(form: FormData, errors: list[FieldError]) -> str:
+        if not user_of(request).scope.sees_channel(code):
+            raise ChannelNotFound(f"No channel '{code}'.", channel=code)
+        try:
+            payer = Payer(_text(form, "shipping_paid_by", 10))
+        except ValueError:
+            errors.append(FieldError("shipping_paid_by", "choose who pays return shipping"))
+            payer = Payer.MERCHANT
+        fee = _text(form, "restocking_fee_percent", 10) or "0"
+        try:
+            percent = Decimal(fee)
+        except InvalidOperation:
+            errors.append(FieldError("restocking_fee_percent", f"'{fee}' is not a number"))
+            percent = Decimal(0)
+        rules = ReturnPolicy(
+            _whole(form, "window_days", errors, 30),
+            tuple(r for r in ReturnReason if f"reason-{r.value}" in form),
+            payer,
+            percent,
+            "exchanges" in form,
+            _text(form, "return_service", 64) or None,
+        )
+        _check(errors)
+        returns.set_policy(_db(request).uow(), code, rules)
+        return f"The return policy of {code} saved: {rules.window_days} days."
+
+    return await _save(request, f"returns-{code}", RETURN_FIELDS, save)
