@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from openoms.console import (
+    alerts,
     auth,
     b2b,
     configuration,
@@ -34,6 +35,7 @@ PREFIX = "/console"
 ROUTERS: tuple[APIRouter, ...] = (
     auth.router,
     dashboard.router,
+    alerts.router,
     order_entry.router,  # before orders: /orders/new is not an order number
     orders.router,
     payments.router,

@@ -103,6 +103,13 @@ def _waiting_returns(request: Request, principal: Principal) -> int | None:
     return waiting_count(request.app.state.db.reader(), principal.scope)
 
 
+def _open_alerts(request: Request, principal: Principal) -> int | None:
+    """Alerts nobody has acknowledged yet, of those the user may see."""
+    from openoms.alerts.services import open_counts
+
+    return sum(open_counts(request.app.state.db.reader(), principal.scope).values())
+
+
 @dataclass(frozen=True)
 class NavItem:
     label: str
@@ -121,6 +128,7 @@ class NavLink:
 NAV = [
     NavItem("Dashboard", "/console", P.ORDERS_VIEW),
     NavItem("Orders", "/console/orders", P.ORDERS_VIEW),
+    NavItem("Alerts", "/console/alerts", P.ALERTS_VIEW, _open_alerts),
     NavItem("Inventory", "/console/inventory", P.INVENTORY_VIEW),
     NavItem("Fulfilment", "/console/fulfilment", P.FULFILLMENT_VIEW),
     NavItem("Returns", "/console/returns", P.RETURNS_VIEW, _waiting_returns),

@@ -15,6 +15,7 @@ from stdnum import ean
 
 from openoms.catalog.importer import import_rows
 from openoms.catalog.orm import skus
+from openoms.entrypoints.demo_alerts import load_alerts
 from openoms.entrypoints.demo_fulfilment import load_fulfilment
 from openoms.entrypoints.demo_orders import load_commerce
 from openoms.entrypoints.demo_returns import load_returns
@@ -208,6 +209,7 @@ def load_demo(db: Database, *, progress: Callable[[int], None] = lambda _n: None
     orders = load_commerce(db, [r["sku"] for r in rows], progress=progress)
     fulfilment = load_fulfilment(db)
     opened = load_returns(db)
+    load_alerts(db)
     token = load_users(db)
     return {
         "skus": len(rows),
