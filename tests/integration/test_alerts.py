@@ -236,6 +236,73 @@ def test_a_late_shipment_the_database_does_not_know_is_still_an_alert(db: Databa
     assert mail["to_address"] == OPS
 
 
+def _shipped(db: Database) -> tuple[str, str, str, str]:
+    """An order picked, packed and shipped: (order, location, shipment, tracking number)."""
+    from openoms.fulfillment.services import picking, shipping
+    from tests.integration.payment_setup import gateways_for
+    from tests.integration.test_fulfilment import _carrier, _fo_of, _place, _warehouse
+
+    service = _carrier(db)
+    loc, (bell, _tyre) = _warehouse(db)
+    number = _place(db, make_channel(db, locations=(loc,)), LineInput(bell, 1, 1500))
+    fo = _fo_of(db, number)
+    wave = picking.release_wave(
+        db.uow(), loc, picking.WaveCriteria(fulfilment_orders=(fo.number,)), actor="lead"
+    )
+    picking.scan(db.uow(), wave.pick_lists[0].number, bell, actor="picker")
+    shipping.pack(
+        db.uow(),
+        fo.number,
+        [shipping.PackageIn(length_mm=100, width_mm=100, height_mm=100, weight_g=300)],
+        actor="packer",
+    )
+    shipped = shipping.ship_and_capture(
+        db, gateways_for(db), fo.number, actor="packer", service=service
+    )
+    return number, loc, shipped.number, shipped.packages[0].tracking_number
+
+
+def test_a_carrier_exception_names_the_order_and_the_location_it_left(db: Database) -> None:
+    from openoms.fulfillment.model import ShipmentStatus
+    from openoms.fulfillment.services import tracking
+
+    number, loc, shipment, parcel = _shipped(db)
+    scan = tracking.ScanIn(
+        parcel, ShipmentStatus.EXCEPTION, clock.now(), "Hub Nieuwegein", "Address not found"
+    )
+    tracking.record_scans(db.uow(), [scan], source="carrier", actor="carrier:test")
+
+    dispatch_events(db)
+
+    (alert,) = [
+        a for a in _about(db, f"shipment:{shipment}") if a.kind.value == "delivery_exception"
+    ]
+    assert alert.title == f"Delivery exception on shipment {shipment} (order {number})"
+    assert alert.text == f"Address not found (parcel {parcel} at Hub Nieuwegein)."
+    assert alert.location == loc  # where it left, not the carrier's hub
+    assert alert.data["scan_location"] == "Hub Nieuwegein"
+    assert alert.link == f"/console/fulfilment/shipments/{shipment}"
+
+
+def test_a_shipment_past_its_promised_date_is_a_late_shipment_alert_once(db: Database) -> None:
+    from openoms.fulfillment.services import tracking
+
+    number, loc, shipment, _parcel = _shipped(db)
+    with clock.frozen(clock.now() + timedelta(days=30)):
+        tracking.flag_late_shipments(db.uow())
+        tracking.flag_late_shipments(db.uow())
+    dispatch_events(db)
+    dispatch_events(db)
+
+    (alert,) = _about(db, f"shipment:{shipment}")
+    assert alert.kind is AlertKind.LATE_SHIPMENT
+    assert alert.title == f"Shipment {shipment} is late (order {number})"
+    assert alert.location == loc
+    (mail,) = _mails(db, f"alert:{alert.id}")
+    assert mail["to_address"] == OPS
+    assert f"Shipment {shipment} is late" in mail["subject"]
+
+
 def test_a_bad_event_is_skipped_and_does_not_hold_up_the_others(db: Database) -> None:
     sku, loc = random_code("SKU"), random_code("L")
     broken = Event("inventory.low_stock", {"sku": sku}, f"stock:{sku}")
