@@ -60,8 +60,10 @@ def delivered_order(
     prices: tuple[int, int] = (2500, 4000),
     shipping_amount: int = 495,
     deliver: bool = True,
+    locale: str = "en",
 ) -> Delivered:
-    """Paid by test card; ``prices`` tax included (the channel's default)."""
+    """Paid by test card; ``prices`` tax included (the channel's default); the customer
+    reads ``locale``."""
     gateways = gateways_for(db)
     service = return_carrier(db)
     warehouse = make_location(db).code
@@ -77,6 +79,7 @@ def delivered_order(
             LineInput(skus[0], quantities[0], prices[0]),
             LineInput(skus[1], quantities[1], prices[1]),
             shipping_amount=shipping_amount,
+            locale=locale,
         ),
         actor="shop",
     ).order.number

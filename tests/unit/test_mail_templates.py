@@ -43,7 +43,8 @@ def test_html_is_escaped_and_text_is_not() -> None:
             "footer": "",
             "name": "Ana",
             "order": {"number": "SO-1", "total": "", "lines": []},
-            "instructions": "<script>alert(1)</script>",
+            "tracking_url": "",
+            "ret": {"number": "RMA-1", "method": "in_store", "store": "<script>alert(1)</script>"},
         },
     )
     assert "<script>" not in evil.html

@@ -116,6 +116,15 @@ def _wanted(
     elif event.name == "payment.refunded":
         kind = MessageKind.REFUND_PROCESSED
         context["amount"] = Money(int(p["amount"]), str(p["currency"])).format(order.locale)
+        context["store_credit_code"] = ""
+    elif event.name == "return.refunded" and p.get("resolution") == "store_credit":
+        # a refund to the original payment is told by its payment.refunded
+        kind = MessageKind.REFUND_PROCESSED
+        context["amount"] = Money(int(p["amount"]), str(p["currency"])).format(order.locale)
+        context["store_credit_code"] = str(p["store_credit_code"])
+    elif event.name == "return.approved":
+        kind = MessageKind.RETURN_APPROVED
+        context["ret"] = _return_context(uow, p, links)
     elif event.name == "order.status_changed" and p.get("to") == "on_hold":
         if order.hold_reason == "credit":
             kind = MessageKind.ORDER_ON_HOLD
@@ -214,15 +223,43 @@ def _shipment_context(uow: UnitOfWork, number: str, order: Order) -> dict[str, A
 
 def _pickup_context(uow: UnitOfWork, payload: dict[str, Any]) -> dict[str, Any]:
     from openoms.fulfillment.services.setup import location_settings
-    from openoms.locations.orm import locations
 
     code = str(payload["location"])
-    row = uow.conn.execute(sa.select(locations).where(locations.c.code == code)).mappings().first()
-    store = f"{row['name']}, {row['address_line1']}, {row['city']}" if row else code
     return {
-        "store": store,
+        "store": _store(uow, code),
         "code": str(payload["pickup_code"]),
         "days": location_settings(uow, code).pickup_days,
+    }
+
+
+def _store(uow: UnitOfWork, code: str) -> str:
+    """A store as customers find it: name, street, city."""
+    from openoms.locations.orm import locations
+
+    row = uow.conn.execute(sa.select(locations).where(locations.c.code == code)).mappings().first()
+    return f"{row['name']}, {row['address_line1']}, {row['city']}" if row else code
+
+
+def _return_context(
+    uow: UnitOfWork, payload: dict[str, Any], links: CustomerLinks
+) -> dict[str, Any]:
+    """An approved return: the label to print and its tracking number when it is sent back
+    by parcel, or the store to bring it to."""
+    from openoms.fulfillment.services.setup import carriers_in_transaction
+    from openoms.returns.model import Payer, ReturnMethod
+    from openoms.returns.services import load_return
+
+    ret = load_return(uow, str(payload["number"]))
+    sent = ret.method is ReturnMethod.SHIP_BACK
+    carriers = {c.code: c.name for c in carriers_in_transaction(uow, active_only=False)}
+    return {
+        "number": ret.number,
+        "method": ret.method.value,
+        "label_url": links.return_label_url(ret.number) if sent else "",
+        "tracking_number": ret.tracking_number or "",
+        "carrier": carriers.get(ret.carrier or "", ""),
+        "label_free": ret.policy.shipping_paid_by is Payer.MERCHANT,
+        "store": _store(uow, ret.drop_off_location) if ret.drop_off_location and not sent else "",
     }
 
 
@@ -508,7 +545,16 @@ def preview(kind: MessageKind, locale: str) -> Rendered:
         "store": "Amsterdam store, Kalverstraat 92, Amsterdam",
         "code": "482913",
         "days": 7,
-        "instructions": "Print the label, pack the items and drop the parcel at any ParcelX point.",
+        "ret": {
+            "number": "RMA-000042",
+            "method": "ship_back",
+            "label_url": f"{settings.public_url}/returns/label/…",
+            "tracking_number": "RR000000042NL",
+            "carrier": "ParcelX",
+            "label_free": True,
+            "store": "",
+        },
+        "store_credit_code": "",
         "items": 2,
         "value": Money(8990, "EUR").format(locale),
         "alert": {
