@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     login_lockout_minutes: float = Field(default=15.0, gt=0)
     login_attempts_per_ip: int = Field(default=20, ge=1)  # per window, from one address
     login_window_minutes: float = Field(default=15.0, gt=0)
+    order_lookups_per_ip: int = Field(
+        default=10, ge=1, description="order lookups by number and email per 15 minutes per address"
+    )
     password_min_length: int = Field(default=10, ge=8)
     test_card_gateway: bool = Field(
         default=True, description="the built-in test card gateway (switch off in production)"

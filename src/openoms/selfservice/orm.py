@@ -1,4 +1,5 @@
-"""What customers tell us through their links: ratings, and cases for customer service."""
+"""What customers tell us through their links: ratings, cases for customer service, and the
+order lookups that the rate limit counts."""
 
 from __future__ import annotations
 
@@ -29,4 +30,15 @@ cases = sa.Table(
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("status", sa.String(12), nullable=False),  # open, closed
     sa.Column("created_at", UtcDateTime(), nullable=False),
+)
+
+# Order lookups by number and email, per client address, for rate limiting across processes
+# (like sign-in attempts); rows older than the window are deleted by the next lookup.
+lookup_attempts = sa.Table(
+    "lookup_attempts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", UtcDateTime(), nullable=False, index=True),
+    sa.Column("ip", sa.String(64), nullable=False, index=True),
+    sa.Column("found", sa.Boolean, nullable=False),
 )
