@@ -1,18 +1,18 @@
 """The customer's tracking page, by signed link: where the order is, each parcel with its
-carrier, tracking number and expected delivery, and what happened so far. No sign-in; works
-on a phone. Staff get the link from ``GET /api/v1/orders/{number}/tracking-link``."""
+carrier, tracking number and expected delivery, what happened so far, and the order's
+returns with the way to start one. No sign-in; works on a phone. Staff get the link from
+``GET /api/v1/orders/{number}/tracking-link``; a customer without it finds the order by its
+number and email (``/orders/find``). The rating page is here too."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
-from fastapi.templating import Jinja2Templates
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
 from openoms.fulfillment.model import FulfilmentStatus
@@ -22,16 +22,18 @@ from openoms.infra.db import UnitOfWork
 from openoms.infra.upsert import insert_for
 from openoms.orders.model import Order, OrderNotFound, OrderStatus
 from openoms.orders.queries import get_order, load_order, order_id_of
-from openoms.selfservice.links import CustomerLinks, LinkInvalid
+from openoms.selfservice import lookup
+from openoms.selfservice.links import LinkInvalid
 from openoms.selfservice.orm import cases, ratings
+from openoms.selfservice.pages import links, not_found, page, path_of, templates
+from openoms.selfservice.returning import returns_panel
 from openoms.shared import clock
 from openoms.shared.events import Event
-from openoms.web.auth import permit, public
+from openoms.web.auth import origin_of, permit, public
 from openoms.web.deps import ReadUow
 
 router = APIRouter(include_in_schema=False)  # a page, not API
 api_router = APIRouter(tags=["orders"])
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 STEPS = ("Ordered", "Being prepared", "On its way", "Delivered")
 _STEP_OF = {
@@ -45,11 +47,6 @@ _STEP_OF = {
     OrderStatus.DELIVERED: 3,
     OrderStatus.COMPLETED: 3,
 }
-
-
-def links(request: Request) -> CustomerLinks:
-    found: CustomerLinks = request.app.state.links
-    return found
 
 
 @dataclass(frozen=True)
@@ -150,18 +147,55 @@ def track(request: Request, token: str) -> Response:
         number = links(request).order_of(token)
         view = tracking_view(request.app.state.db.reader(), number)
     except (LinkInvalid, OrderNotFound):
-        return templates.TemplateResponse(
-            request,
-            "not_found.html",
-            {"merchant": request.app.state.settings.merchant_name},
-            status_code=404,
-        )
-    return templates.TemplateResponse(
+        return not_found(request)
+    delivered = view.order.status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED)
+    return page(
         request,
         "track.html",
-        {"view": view, "steps": STEPS, "merchant": request.app.state.settings.merchant_name},
-        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+        {
+            "view": view,
+            "steps": STEPS,
+            "returns": returns_panel(request.app.state.db, view.order, links(request)),
+            "rating_path": path_of(links(request).rating_url(number)) if delivered else "",
+        },
     )
+
+
+# ---------------------------------------------------------------- finding an order
+
+
+@router.get("/orders/find", dependencies=[public()], response_class=HTMLResponse)
+def find_form(request: Request) -> Response:
+    """Find an order by its number and the email it was placed with (no link at hand)."""
+    return page(request, "find.html", {"number": "", "email": "", "error": ""})
+
+
+@router.post("/orders/find", dependencies=[public()], response_class=HTMLResponse)
+async def find(request: Request) -> Response:
+    """A right pair opens the order's tracking page; every wrong pair gets the same answer."""
+    form = await request.form()
+    number = str(form.get("number", "") or "")[:40]
+    email = str(form.get("email", "") or "")[:254]
+    try:
+        found = lookup.find_order(
+            request.app.state.db.uow(),
+            number,
+            email,
+            ip=origin_of(request).ip or "",
+            policy=lookup.LookupPolicy.of(request.app.state.settings),
+        )
+    except (lookup.OrderLookupFailed, lookup.TooManyLookups) as e:
+        limited = isinstance(e, lookup.TooManyLookups)
+        response = page(
+            request,
+            "find.html",
+            {"number": number, "email": email, "error": e.detail},
+            status_code=429 if limited else 404,
+        )
+        if limited:
+            response.headers["Retry-After"] = str(e.data["retry_after_seconds"])
+        return response
+    return RedirectResponse(path_of(links(request).tracking_url(found)), status_code=303)
 
 
 class TrackingLinkOut(BaseModel):

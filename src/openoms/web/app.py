@@ -37,6 +37,7 @@ from openoms.payments.http import router as payments_router
 from openoms.receivables.http import router as receivables_router
 from openoms.returns.http import router as returns_router
 from openoms.selfservice import http as selfservice
+from openoms.selfservice import returning as selfservice_returns
 from openoms.selfservice.links import CustomerLinks
 from openoms.web import problems
 from openoms.web.audit import AuditMiddleware
@@ -108,6 +109,7 @@ ROUTERS: tuple[tuple[APIRouter, str], ...] = (
     (identity_router, API_PREFIX),
     *((router, console.PREFIX) for router in console.ROUTERS),
     (selfservice.router, ""),
+    (selfservice_returns.router, ""),
 )
 
 

@@ -50,8 +50,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     configure("WARNING", json=True)  # as `oms serve` does; plain tracebacks in the log only
     db = Database.from_url(url, pool_size=20)
     migrate.upgrade(db.engine)
-    # Every test signs in from 127.0.0.1: the per-address limit is tested in-process.
-    settings = Settings(database_url=url, embedded_worker=False, login_attempts_per_ip=10_000)
+    # Every test signs in (and looks orders up) from 127.0.0.1: the per-address limits are
+    # tested in-process, or on a server of their own.
+    settings = Settings(
+        database_url=url,
+        embedded_worker=False,
+        login_attempts_per_ip=10_000,
+        order_lookups_per_ip=10_000,
+    )
     app = create_app(settings, db)
     try:
         with serving(app) as base_url:
