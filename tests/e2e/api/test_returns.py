@@ -18,10 +18,10 @@ from tests.e2e.api.test_payments import payments, token
 Json = dict[str, Any]
 
 
-def _delivered(api: ApiClient, quantity: int = 2) -> tuple[str, str, str, str]:
+def _delivered(api: ApiClient, quantity: int = 2) -> tuple[str, str, str, str, str]:
     """A card-paid order of ``quantity`` bells at 15.00, shipped and delivered; returns
-    (order number, channel, warehouse, store)."""
-    _setup_carrier(api)
+    (order number, channel, warehouse, store, the carrier service it was shipped with)."""
+    service = _setup_carrier(api)
     _box(api)
     location, sku = _stocked(api)
     store = api.create_location(kind="store")
@@ -48,7 +48,7 @@ def _delivered(api: ApiClient, quantity: int = 2) -> tuple[str, str, str, str]:
         "at": datetime.now(UTC).isoformat(),
     }
     assert api.post("/tracking-events", {"events": [scan]}).status_code == 200
-    return number, channel, location, store
+    return number, channel, location, store, service
 
 
 @pytest.mark.covers(
@@ -64,7 +64,7 @@ def _delivered(api: ApiClient, quantity: int = 2) -> tuple[str, str, str, str]:
 def test_an_online_order_is_returned_in_a_store_and_refunded_to_the_card(
     api: ApiClient,
 ) -> None:
-    number, _channel, _warehouse, store = _delivered(api)
+    number, _channel, _warehouse, store, _service = _delivered(api)
     can = api.get(f"/orders/{number}/returnable")
     assert can.status_code == 200, can.text
     assert can.json()["open"] is True
@@ -168,13 +168,14 @@ def _on_hand(levels: Any) -> int:
 def test_a_parcel_sent_back_with_a_label_paid_by_the_customer_becomes_store_credit(
     api: ApiClient, server: Any
 ) -> None:
-    number, channel, warehouse, _store = _delivered(api)
+    number, channel, warehouse, _store, service = _delivered(api)
     policy = {
         "window_days": 14,
         "reasons": ["too_small", "damaged"],
         "shipping_paid_by": "customer",
         "restocking_fee_percent": "10",
         "exchanges": False,
+        "return_service": service,
     }
     assert (
         api.put(f"/channels/{channel}/return-policy", {**policy, "window_days": -1}).status_code
@@ -251,7 +252,7 @@ def test_a_parcel_sent_back_with_a_label_paid_by_the_customer_becomes_store_cred
 def test_reject_close_and_exchange(api: ApiClient, server: Any) -> None:
     from openoms.returns import services as svc
 
-    number, _channel, _warehouse, store = _delivered(api, quantity=3)
+    number, _channel, _warehouse, store, _service = _delivered(api, quantity=3)
     asked = svc.open_return(
         server.db.uow(),
         number,

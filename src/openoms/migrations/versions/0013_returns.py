@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 import openoms.infra.types
-from sqlalchemy.dialects import postgresql
 
 revision = "0013"
 down_revision = "0012"
