@@ -6,18 +6,23 @@ approved at once; it goes on at its own page.
 
 from __future__ import annotations
 
+import hmac
 import re
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.datastructures import FormData
 
 from openoms.console.orders import check_in_scope
 from openoms.console.pages import page, redirect, render, user_of
 from openoms.console.returns import return_locations
 from openoms.identity.model import Permission as P
+from openoms.infra.secrets import secret_key
+from openoms.orders.model import OrderNotFound
+from openoms.orders.queries import get_order
 from openoms.returns import services as svc
 from openoms.returns.model import ReturnMethod
 from openoms.shared.errors import FieldError, OmsError, ValidationFailed
@@ -32,9 +37,78 @@ FORM_FIELD |= {"exchange_sku": "exchange_sku", "exchange_quantity": "exchange_sk
 TOP_FIELDS = {"lines", "method", "drop_off_location", "preferred_resolution", "note"}
 
 
-@router.get("/orders/{number}/returns/new", dependencies=[page(P.RETURNS_MANAGE)])
-def new_return(request: Request, number: str) -> Response:
+# --- an order brought to the counter ----------------------------------------------------------
+# A store's staff see the orders their store ships or hands over, not every web order. When a
+# customer brings an online order to the counter, the order number and the customer's email
+# together open its return form for this user for half an hour: no browsing of other orders.
+
+COUNTER_SALT = "counter-return"
+COUNTER_MINUTES = 30
+
+
+def _counter(request: Request) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key(request.app.state.settings), salt=COUNTER_SALT)
+
+
+def counter_pass(request: Request, number: str) -> str:
+    """A token that lets this user open a return of ``number`` although it is not theirs."""
+    return str(_counter(request).dumps({"o": number, "u": user_of(request).id}))
+
+
+def check_may_return(request: Request, number: str, token: str) -> None:
+    """The order is the user's, or they were given its counter pass. Raises: OrderNotFound."""
+    if token:
+        try:
+            data = _counter(request).loads(token, max_age=COUNTER_MINUTES * 60)
+        except BadSignature:
+            data = None
+        if (
+            isinstance(data, dict)
+            and data.get("o") == number
+            and data.get("u") == user_of(request).id
+        ):
+            return
     check_in_scope(request, number)
+
+
+@router.get("/returns/counter", dependencies=[page(P.RETURNS_MANAGE)])
+def counter_form(request: Request) -> Response:
+    """Find the order a customer brought back: its number and the customer's email."""
+    return render(request, "console/returns/counter.html", {"values": {}, "error": "", "tab": ""})
+
+
+@router.post("/returns/counter", dependencies=[page(P.RETURNS_MANAGE)])
+async def counter_find(request: Request) -> Response:
+    form = await request.form()
+    number = str(form.get("order", "") or "").strip().upper()[:20]
+    email = str(form.get("email", "") or "").strip().casefold()[:254]
+    found = None
+    if number and email:
+        try:
+            found = await run_in_threadpool(get_order, request.app.state.db.reader(), number)
+        except OrderNotFound:
+            found = None
+    if found is None or not hmac.compare_digest(found.email.casefold().encode(), email.encode()):
+        return render(
+            request,
+            "console/returns/counter.html",
+            {
+                "values": {"order": number, "email": email},
+                "error": "No order with that number and email. Check both with the customer "
+                "(the number is in their confirmation mail).",
+                "tab": "",
+            },
+            status=404,
+        )
+    token = counter_pass(request, found.number)
+    return redirect(request, f"/console/orders/{found.number}/returns/new?k={token}")
+
+
+@router.get("/orders/{number}/returns/new", dependencies=[page(P.RETURNS_MANAGE)])
+def new_return(
+    request: Request, number: str, k: Annotated[str, Query(max_length=300)] = ""
+) -> Response:
+    check_may_return(request, number, k)
     can = svc.returnable(request.app.state.db.reader(), number)
     mine = return_locations(request)
     drop_off = mine[0][0] if mine else next(iter(can.drop_off_locations), ("", ""))[0]
@@ -42,6 +116,7 @@ def new_return(request: Request, number: str) -> Response:
         "method": ReturnMethod.IN_STORE.value,  # at the counter, the usual case
         "drop_off_location": drop_off,
         "preferred_resolution": "refund",
+        "k": k,  # the counter pass, kept through the form
     }
     return _form(request, can, values, {})
 
@@ -53,7 +128,7 @@ async def open_return(request: Request, number: str) -> Response:
 
 
 def _open(request: Request, number: str, form: FormData) -> Response:
-    check_in_scope(request, number)
+    check_may_return(request, number, str(form.get("k", "") or "")[:300])
     db = request.app.state.db
     can = svc.returnable(db.reader(), number)
     values = {k: v.strip() for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}

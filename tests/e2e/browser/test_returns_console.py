@@ -142,6 +142,41 @@ def test_an_online_order_is_returned_and_refunded_in_a_store(
     assert (returned["status"], returned["received_at_location"]) == ("refunded", d.store)
 
 
+def test_a_store_clerk_takes_back_any_web_order_by_its_number_and_email(
+    phone: Page, site: Site, api: ApiClient
+) -> None:
+    page = phone
+    # given a web order shipped from the warehouse, and a clerk who sees only their store
+    d: Delivered = delivered_order(site.db)
+    clerk = make_user(site.db, Role.SALES, locations=[d.store])
+    email = api.get(f"/orders/{d.number}").json()["email"]
+    _sign_in_as(page, clerk.email)
+    # the order is not theirs to browse
+    assert page.goto(f"/console/orders/{d.number}").status == 404  # type: ignore[union-attr]
+    assert page.goto(f"/console/orders/{d.number}/returns/new").status == 404  # type: ignore[union-attr]
+    # when the customer brings it to the counter: a wrong email finds nothing
+    page.goto("/console/returns")
+    page.get_by_role("link", name="Take back an order at the counter").click()
+    _fits(page)
+    page.get_by_label("Order number").fill(d.number.lower())
+    page.get_by_label("Customer's email").fill("someone.else@example.com")
+    page.get_by_role("button", name="Find the order").click()
+    expect(page.locator(".flash.error")).to_contain_text("No order with that number and email")
+    expect(page.get_by_label("Order number")).to_have_value(d.number)
+    # the right pair opens its return form, at the clerk's store
+    page.get_by_label("Customer's email").fill(email.upper())
+    page.get_by_role("button", name="Find the order").click()
+    expect(page.get_by_role("heading", name=f"Return from order {d.number}")).to_be_visible()
+    expect(page.get_by_label("Store it is brought to")).to_have_value(d.store)
+    page.get_by_label(f"Units of {d.skus[1]}").fill("1")
+    page.get_by_label(f"Reason for {d.skus[1]}").select_option("defective")
+    page.get_by_role("button", name="Open the return").click()
+    # then the return is theirs to receive
+    expect(page).to_have_url(re.compile(r"/console/returns/RMA-\d+$"))
+    expect(page.get_by_role("region", name="Receive")).to_be_visible()
+    _fits(page)
+
+
 def test_a_customers_request_is_approved_and_a_refund_above_the_quote_is_refused(
     phone: Page, site: Site, api: ApiClient
 ) -> None:
