@@ -12,6 +12,7 @@ TRACKING = "order-tracking"
 RATING = "order-rating"
 RETURNING = "order-return"
 RETURN_LABEL = "return-label"
+RETURN_STATUS = "return-status"
 
 
 class LinkInvalid(NotFound):
@@ -25,6 +26,7 @@ class CustomerLinks:
         self._rating = URLSafeSerializer(secret, salt=RATING)
         self._returning = URLSafeSerializer(secret, salt=RETURNING)
         self._label = URLSafeSerializer(secret, salt=RETURN_LABEL)
+        self._status = URLSafeSerializer(secret, salt=RETURN_STATUS)
         self._base = base_url.rstrip("/")
 
     def tracking_token(self, order_number: str) -> str:
@@ -51,6 +53,14 @@ class CustomerLinks:
     def return_of_label(self, token: str) -> str:
         """The return a label token names. Raises: LinkInvalid."""
         return self._load(self._label, token)
+
+    def return_requested_path(self, return_number: str) -> str:
+        """Where the customer lands after asking for a return (a page to reload safely)."""
+        return f"/returns/requested/{self._status.dumps({'o': return_number})}"
+
+    def return_of_request(self, token: str) -> str:
+        """Raises: LinkInvalid."""
+        return self._load(self._status, token)
 
     def order_to_rate(self, token: str) -> str:
         """The order a rating token names. Raises: LinkInvalid."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from openoms.infra.db import Database
@@ -297,6 +297,18 @@ async def start_return(request: Request, token: str) -> Response:
         return _form(request, can, chosen, _messages(e, lines), 422)
     except (NotReturnable, ReturnNotAccepted) as e:
         return _form(request, can, chosen, [e.detail], 409)
+    # answered by a page of its own: reloading it never asks for the return a second time
+    return RedirectResponse(links(request).return_requested_path(ret.number), status_code=303)
+
+
+@router.get("/returns/requested/{token}", dependencies=[public()], response_class=HTMLResponse)
+def return_requested(request: Request, token: str) -> Response:
+    """The return's number and what happens next."""
+    try:
+        number = links(request).return_of_request(token)
+        ret = returns.get_return(request.app.state.db.reader(), number)
+    except (LinkInvalid, ReturnNotFound):
+        return not_found(request)
     return page(
         request,
         "return_started.html",

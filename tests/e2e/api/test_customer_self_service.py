@@ -168,11 +168,17 @@ def test_a_customer_starts_a_return_from_the_tracking_page(
             note="Thank you",
         ),
     )
-    # then
-    assert done.status_code == 200, done.text
+    # then it answers with a page of its own, which can be reloaded without asking again
+    assert done.status_code == 303, done.text
+    assert done.headers["location"].startswith("/returns/requested/")
+    shown = httpx.get(server.url + done.headers["location"])
+    again = httpx.get(server.url + done.headers["location"])
     (ret,) = _returns_of(server, delivered.number)
-    assert ret.number in done.text
-    assert "Back to your order" in done.text
+    for answer in (shown, again):
+        assert answer.status_code == 200
+        assert ret.number in answer.text
+        assert "Back to your order" in answer.text
+    assert httpx.get(server.url + "/returns/requested/" + "x" * 20).status_code == 404
     assert ret.status is ReturnStatus.REQUESTED
     assert ret.opened_by == "customer"
     assert (ret.method.value, ret.drop_off_location) == ("in_store", delivered.store)
@@ -296,7 +302,7 @@ def test_the_label_is_there_once_the_return_is_approved(
         _url(server, links.return_url(delivered.number)),
         data=_form(**{"qty-2": "1", "reason-2": "defective"}),
     )
-    assert started.status_code == 200, started.text
+    assert started.status_code == 303, started.text
     (ret,) = _returns_of(server, delivered.number)
     label = _url(server, links.return_label_url(ret.number))
     # then no label before approval
@@ -347,7 +353,7 @@ def test_the_approval_mail_brings_a_signed_label_link_in_the_customers_language(
         _url(server, _links(server).return_url(d.number)),
         data=_form(**{"qty-1": "2", "reason-1": "wrong_item"}),
     )
-    assert started.status_code == 200, started.text
+    assert started.status_code == 303, started.text
     (ret,) = _returns_of(server, d.number)
     ret = returns.approve(server.db.uow(), ret.number, actor="cs")
     # when the worker makes and sends the messages
