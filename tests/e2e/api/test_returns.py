@@ -295,3 +295,58 @@ def test_reject_close_and_exchange(api: ApiClient, server: Any) -> None:
     assert "replacement" in new["special_codes"]
     assert new["totals"]["total"]["amount"] == "0.00"
     assert api.get(spath).json()["exchange_order"] == replacement
+
+
+def test_a_customers_link_to_a_refund_in_a_store_never_beyond_what_was_captured(
+    api: ApiClient, server: Any
+) -> None:
+    """The whole path the issue names: the customer asks through their signed link, staff
+    approve, the parcel is brought to a store, restocked, refunded through the test gateway;
+    the refund never exceeds what was captured, and the ledger verifies clean."""
+    import re
+    from urllib.parse import urlsplit
+
+    import httpx
+
+    number, _channel, _warehouse, store, _service = _delivered(api)
+    (payment,) = payments(api, number)
+    captured = int(payment["captured"]["amount_minor"])
+    assert captured == 3000  # two bells at 15.00, captured at shipment
+    # the customer: from the tracking page's link to the return form, one bell to the store
+    link = api.get(f"/orders/{number}/return-link").json()["url"]
+    form_url = server.url + urlsplit(link).path
+    form = httpx.get(form_url)
+    assert form.status_code == 200
+    assert re.search(r'name="qty-1"', form.text)
+    asked = httpx.post(
+        form_url,
+        data={
+            "qty-1": "2",
+            "reason-1": "damaged",
+            "method": "in_store",
+            "store": store,
+            "resolution": "refund",
+        },
+    )
+    assert asked.status_code == 303, asked.text
+    (rma,) = api.get("/returns", params={"order": number}).json()["items"]
+    assert (rma["status"], rma["opened_by"]) == ("requested", "customer")
+    path = f"/returns/{rma['number']}"
+    # staff approve; the customer brings both bells to the store; one goes back on the shelf
+    assert api.post(f"{path}/approve", {}).json()["status"] == "approved"
+    assert api.post(f"{path}/receive", {"location": store}).status_code == 200
+    inspected = api.post(
+        f"{path}/inspect",
+        {"lines": [{"line_no": 1, "restock": 1, "write_off": 1, "write_off_reason": "cracked"}]},
+    )
+    assert inspected.status_code == 200, inspected.text
+    # damaged, and everything came back: the items and the shipping, within what was captured
+    quote = api.get(f"{path}/refund-quote").json()
+    assert quote["items"]["amount"] == "30.00"
+    refunded = api.post(f"{path}/refund", {})
+    assert refunded.status_code == 200, refunded.text
+    (payment,) = payments(api, number)
+    assert int(payment["refunded"]["amount_minor"]) <= captured
+    assert int(payment["refunded"]["amount_minor"]) == int(quote["total"]["amount_minor"])
+    assert api.post(f"{path}/refund", {}).status_code == 409
+    assert api.get("/inventory/verify").json() == []
