@@ -161,3 +161,30 @@ def test_releasing_an_owner_frees_all_its_lines(db: Database) -> None:
     assert release_owner(db.uow(), OwnerType.CART, owner, actor="t") == 5
     assert (_available(db, a), _available(db, b)) == (5, 5)
     assert verify_ledger(db.reader()) == []
+
+
+def test_a_cart_or_manual_hold_down_to_safety_stock_raises_low_stock(db: Database) -> None:
+    import sqlalchemy as sa
+
+    from openoms.infra.outbox import outbox_events
+    from openoms.inventory.services.stock import set_safety_stock
+
+    sku, location = make_sku(db), make_location(db).code
+    stock(db, sku, location, 5)
+    set_safety_stock(db.uow(), location, sku, 2, actor="t")
+    _reserve(db, StockLine(sku, 2, location))  # 3 of 5 left, 2 of them the safety stock
+    _reserve(db, StockLine(sku, 1))  # 2 left: only the safety stock, nothing to sell
+    with db.reader() as uow:
+        events = (
+            uow.conn.execute(
+                sa.select(outbox_events.c.payload).where(
+                    outbox_events.c.name == "inventory.low_stock",
+                    outbox_events.c.aggregate == f"stock:{sku}@{location}",
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert events == [
+        {"sku": sku, "location": location, "on_hand": 5, "reserved": 3, "safety_stock": 2}
+    ]

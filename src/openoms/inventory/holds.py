@@ -14,6 +14,7 @@ location codes (when the caller named the location), then only at an active loca
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -36,6 +37,7 @@ class Held:
     sku_id: int
     location_id: int
     location_code: str
+    low: LowStock | None = None  # the hold took the row's free units to its safety stock
 
 
 def _by_id() -> sa.ColumnElement[bool]:
@@ -77,7 +79,16 @@ def _guarded_update(selector: sa.ColumnElement[bool]) -> sa.Update:
         .values(
             reserved=_sl.reserved + quantity, updated_at=sa.bindparam("now", type_=UtcDateTime())
         )
-        .returning(_sl.id, _sl.sku_id, _sl.location_id, _sl.location_code)
+        .returning(
+            _sl.id,
+            _sl.sku_id,
+            _sl.location_id,
+            _sl.location_code,
+            _sl.sku_code,
+            _sl.on_hand,
+            _sl.reserved,
+            _sl.safety_stock,
+        )
     )
 
 
@@ -130,7 +141,16 @@ def _one_statement(selector: sa.ColumnElement[bool]) -> sa.Select[Any]:
         .cte("movement")
     )
     return (
-        sa.select(held.c.id, held.c.sku_id, held.c.location_id, level.c.location_code)
+        sa.select(
+            held.c.id,
+            held.c.sku_id,
+            held.c.location_id,
+            level.c.location_code,
+            level.c.sku_code,
+            level.c.on_hand,
+            level.c.reserved,
+            level.c.safety_stock,
+        )
         .select_from(held.join(level, held.c.stock_level_id == level.c.id))
         .add_cte(movement)
     )
@@ -231,7 +251,9 @@ class HoldWriter:
         # skipping SQLAlchemy's per-execution work is a measured third of its cost.
         sql, static = _compiled(statement, self.conn.dialect)
         row = self.conn.exec_driver_sql(sql, {**static, **params}).first()
-        return Held(row[0], row[1], row[2], row[3]) if row else None
+        if row is None:
+            return None
+        return Held(row[0], row[1], row[2], row[3], _low(row[3:], params["quantity"]))
 
     def _three(self, update: sa.Update, params: dict[str, Any]) -> Held | None:
         level = self.conn.execute(update, params).first()
@@ -240,7 +262,18 @@ class HoldWriter:
         ids = {"level_id": level[0], "sku_id": level[1], "location_id": level[2]}
         reservation_id = self.conn.execute(_INSERT_RESERVATION, {**params, **ids}).scalar_one()
         self.conn.execute(_INSERT_MOVEMENT, {**params, **ids})
-        return Held(reservation_id, level[1], level[2], level[3])
+        return Held(
+            reservation_id, level[1], level[2], level[3], _low(level[3:], params["quantity"])
+        )
+
+
+def _low(row: Sequence[Any], quantity: int) -> LowStock | None:
+    """(location, sku, on_hand, reserved, safety_stock) after a hold of ``quantity``: low
+    when this hold took the free units to the safety stock or below."""
+    location, sku, on_hand, reserved, safety = row
+    if on_hand - reserved <= safety < on_hand - (reserved - quantity):
+        return LowStock(sku, location, on_hand, reserved, safety)
+    return None
 
 
 @dataclass(frozen=True)

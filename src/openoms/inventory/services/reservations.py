@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -117,6 +118,8 @@ def _reserve_in(
         if held is None:
             shortages.append(_shortage(uow, line))
             continue
+        if held.low is not None:
+            _record_low(uow, [held.low])
         made.append(
             Reservation(
                 held.reservation_id,
@@ -184,7 +187,13 @@ def hold_planned(
     )
     if held is None:
         raise StockMoved("Stock changed while the order was being placed.")
-    for low in held.low:
+    _record_low(uow, held.low)
+    return held.reservation_ids
+
+
+def _record_low(uow: UnitOfWork, found: Iterable[holds.LowStock]) -> None:
+    """``inventory.low_stock`` for each stock row a hold took down to its safety stock."""
+    for low in found:
         uow.record(
             Event(
                 "inventory.low_stock",
@@ -198,7 +207,6 @@ def hold_planned(
                 f"stock:{low.sku}@{low.location}",
             )
         )
-    return held.reservation_ids
 
 
 @dataclass(frozen=True)
