@@ -155,7 +155,16 @@ def return_page(request: Request, number: str) -> Response:
 def _page(request: Request, ret: svc.Return, failed: Failed, status: int = 200) -> Response:
     db = _db(request)
     order = orders.get_order(db.reader(), ret.order_number)
-    ctx: dict[str, Any] = {"ret": ret, "order": order, "failed": failed, "tab": ""}
+    scope = user_of(request).scope
+    ctx: dict[str, Any] = {
+        "ret": ret,
+        "order": order,
+        "failed": failed,
+        "tab": "",
+        # a store's users work returns brought to them of orders they may not browse
+        "order_visible": not scope.is_limited
+        or orders.is_visible(db.reader(), ret.order_number, scope),
+    }
     if ret.status in (S.APPROVED, S.IN_TRANSIT):
         ctx["receive_at"] = return_locations(request)
     if ret.status is S.INSPECTED:

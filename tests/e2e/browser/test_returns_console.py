@@ -171,9 +171,10 @@ def test_a_store_clerk_takes_back_any_web_order_by_its_number_and_email(
     page.get_by_label(f"Units of {d.skus[1]}").fill("1")
     page.get_by_label(f"Reason for {d.skus[1]}").select_option("defective")
     page.get_by_role("button", name="Open the return").click()
-    # then the return is theirs to receive
+    # then the return is theirs to receive; the order stays out of their reach
     expect(page).to_have_url(re.compile(r"/console/returns/RMA-\d+$"))
     expect(page.get_by_role("region", name="Receive")).to_be_visible()
+    expect(page.get_by_role("link", name=d.number)).to_have_count(0)
     _fits(page)
 
 
