@@ -280,3 +280,55 @@ def test_a_channels_return_policy_is_set_and_a_bad_fee_refused_next_to_the_field
     assert (saved["window_days"], saved["shipping_paid_by"]) == (14, "customer")
     assert saved["restocking_fee_percent"] == "10"
     assert "changed_mind" not in saved["reasons"]
+
+
+def _inspected(site: Site, d: Delivered, line: int, reason: str) -> str:
+    """A counter return of one unit of ``line``, received and restocked at the store."""
+    ret = returns.open_return(
+        site.db.uow(),
+        d.number,
+        returns.ReturnRequest(
+            [returns.LineRequest(line, 1, reason)], "in_store", "refund", d.store
+        ),
+        actor="cs",
+        by_customer=False,
+    )
+    returns.receive(site.db.uow(), ret.number, d.store, None, actor="store")
+    returns.inspect(site.db.uow(), ret.number, [returns.Inspection(line, restock=1)], actor="s")
+    return ret.number
+
+
+def test_store_credit_and_an_exchange_from_the_return_page(
+    phone: Page, site: Site, api: ApiClient
+) -> None:
+    page = phone
+    d: Delivered = delivered_order(site.db)
+    clerk = make_user(site.db, Role.SALES, locations=[d.store], channels=[d.channel])
+    _accept_confirmations(page)
+    _sign_in_as(page, clerk.email)
+    # store credit: a gift card in the customer's name for the quote's amount
+    credit = _inspected(site, d, 2, "changed_mind")
+    page.goto(f"/console/returns/{credit}")
+    page.get_by_text("Store credit instead").click()
+    page.get_by_role("button", name="Give store credit").click()
+    flash = page.locator(".flash.success")
+    expect(flash).to_contain_text(f"{credit}: store credit of €40.00 on gift card GC-")
+    code = re.search(r"GC-[0-9A-Z-]{14}", flash.inner_text())
+    assert code is not None
+    expect(page.get_by_role("heading", name="Store credit", exact=True)).to_be_visible()
+    card = api.get(f"/gift-cards/{code.group(0)}")
+    assert card.status_code == 200, card.text
+    assert card.json()["balance"]["amount"] == "40.00"
+    assert _refunded(api, d.number) == 0
+    # an exchange: the same item again, free, placed as a replacement order
+    swap = _inspected(site, d, 1, "too_small")
+    page.goto(f"/console/returns/{swap}")
+    page.get_by_text("Exchange", exact=True).click()
+    page.get_by_role("button", name="Place the replacement order").click()
+    expect(page.locator(".flash.success")).to_contain_text(f"{swap} exchanged: replacement order")
+    expect(page.get_by_role("heading", name="Exchanged", exact=True)).to_be_visible()
+    replacement = page.locator("dd a").first.inner_text()
+    order = api.get(f"/orders/{replacement}").json()
+    assert "replacement" in order["special_codes"]
+    assert order["totals"]["total"]["amount"] == "0.00"
+    _fits(page)
