@@ -61,9 +61,12 @@ def delivered_order(
     shipping_amount: int = 495,
     deliver: bool = True,
     locale: str = "en",
+    cancel: dict[int, int] | None = None,
+    prices_include_tax: bool = True,
 ) -> Delivered:
-    """Paid by test card; ``prices`` tax included (the channel's default); the customer
-    reads ``locale``."""
+    """Paid by test card; ``prices`` tax included (the channel's default) unless
+    ``prices_include_tax`` is False (then NL VAT of 21 % is added); ``cancel``: units per
+    line cancelled before picking; the customer reads ``locale``."""
     gateways = gateways_for(db)
     service = return_carrier(db)
     warehouse = make_location(db).code
@@ -71,7 +74,11 @@ def delivered_order(
     skus = [make_sku(db), make_sku(db)]
     for sku in skus:
         stock(db, sku, warehouse, 20)
-    channel = make_channel(db, locations=(warehouse,))
+    channel = make_channel(db, locations=(warehouse,), prices_include_tax=prices_include_tax)
+    if not prices_include_tax:
+        from openoms.accounting import services as accounting
+
+        accounting.set_tax_rate(db.uow(), "NL", "", "0.21", "BTW")
     number = place_order(
         db.uow(),
         _order(
@@ -84,6 +91,10 @@ def delivered_order(
         actor="shop",
     ).order.number
     order_payments.pay_order(db, gateways, number, card(gateways), actor="shop")
+    if cancel:
+        from openoms.orders.changes import cancel_lines
+
+        cancel_lines(db.uow(), number, cancel, actor="shop", reason="out of the customer's mind")
     fo = work.list_fulfilment_orders(db.uow(), work.FulfilmentFilter(order_number=number))[0]
     wave = picking.release_wave(
         db.uow(), warehouse, picking.WaveCriteria(fulfilment_orders=(fo.number,)), actor="lead"

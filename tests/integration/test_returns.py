@@ -536,3 +536,73 @@ def test_a_store_clerk_sees_returns_brought_to_their_store(db: Database) -> None
     assert [r.number for r in svc.list_returns(db.reader(), theirs)[0]] == [ret.number]
     elsewhere = svc.ReturnFilter(scope=Scope(locations=frozenset({"NOWHERE"})))
     assert svc.list_returns(db.reader(), elsewhere)[0] == []
+
+
+def test_inspection_restocks_only_what_came_back(db: Database) -> None:
+    d = delivered_order(db)
+    ret = svc.open_return(
+        db.uow(),
+        d.number,
+        _request(d, (1, 2, "too_small"), (2, 1, "too_small")),
+        actor="cs",
+        by_customer=False,
+    )
+    svc.receive(db.uow(), ret.number, d.store, {1: 2, 2: 0}, actor="s")  # line 2 never came
+    twice = [svc.Inspection(1, restock=2), svc.Inspection(1, restock=2)]
+    with pytest.raises(ValidationFailed, match="named twice"):
+        svc.inspect(db.uow(), ret.number, twice, actor="s")
+    phantom = [svc.Inspection(1, restock=2), svc.Inspection(2, restock=50)]
+    with pytest.raises(ValidationFailed, match="nothing of this line was received"):
+        svc.inspect(db.uow(), ret.number, phantom, actor="s")
+    assert _on_hand(db, d.skus[0], d.store) == 0
+    assert _on_hand(db, d.skus[1], d.store) == 0
+    svc.inspect(db.uow(), ret.number, [svc.Inspection(1, restock=2)], actor="s")
+    assert _on_hand(db, d.skus[0], d.store) == 2
+    assert verify_ledger(db.reader()) == []
+
+
+def test_a_partly_cancelled_line_credits_what_was_paid_for_the_units_kept(db: Database) -> None:
+    # 3 x 25.00 ordered, 1 cancelled before picking: the line costs 50.00 for 2 units
+    d = delivered_order(db, quantities=(3, 1), cancel={1: 1})
+    ret = svc.open_return(
+        db.uow(), d.number, _request(d, (1, 2, "too_small")), actor="cs", by_customer=False
+    )
+    svc.receive(db.uow(), ret.number, d.store, None, actor="s")
+    ret = svc.inspect(db.uow(), ret.number, [svc.Inspection(1, restock=2)], actor="s")
+    assert ret.lines[0].credit_amount == 5000
+    assert svc.quote(db.reader(), ret.number).total == 5000
+
+
+def test_shipping_comes_back_with_its_tax_on_a_tax_exclusive_channel(db: Database) -> None:
+    # 25.00 + 40.00 + 4.95 shipping, all before 21 % VAT
+    d = delivered_order(db, prices_include_tax=False)
+    ret = svc.open_return(
+        db.uow(),
+        d.number,
+        _request(d, (1, 2, "defective"), (2, 1, "defective")),
+        actor="cs",
+        by_customer=False,
+    )
+    svc.receive(db.uow(), ret.number, d.store, None, actor="s")
+    svc.inspect(
+        db.uow(),
+        ret.number,
+        [svc.Inspection(1, restock=2), svc.Inspection(2, restock=1)],
+        actor="s",
+    )
+    q = svc.quote(db.reader(), ret.number)
+    assert q.original_shipping == 599  # 4.95 and its 21 % VAT
+    assert q.total == _captured(db, d.number)
+    svc.refund(db, d.gateways, ret.number, None, actor="cs")
+    assert _refunded(db, d.number) == _captured(db, d.number)
+
+
+def test_an_exchange_for_less_pays_back_no_more_than_a_refund_would(db: Database) -> None:
+    d = delivered_order(db)
+    svc.set_policy(
+        db.uow(), d.channel, ReturnPolicy(restocking_fee_percent=Decimal(20))
+    )  # a refund of the 25.00 unit returned by choice gives 20.00
+    done = _exchange_for(db, d, 1)
+    assert done.order.total_amount == 0
+    assert done.refunded == 2000 - 1
+    assert _refunded(db, d.number) == 1999

@@ -8,12 +8,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Depends, Path, Query, Request, status
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from openoms.identity.model import Permission as P
-from openoms.orders.queries import get_order
+from openoms.infra.db import Database
+from openoms.orders.http import OrderNumber
+from openoms.orders.queries import get_order, is_visible
 from openoms.returns import services as svc
 from openoms.returns.model import (
     Payer,
@@ -25,13 +27,30 @@ from openoms.returns.model import (
 )
 from openoms.selfservice.links import CustomerLinks
 from openoms.shared.money import Money
-from openoms.web.auth import permit
+from openoms.web.auth import current_principal, permit
 from openoms.web.deps import Actor, Caller, DbDep, GatewaysDep, ReadUow, WriteUow, works_at
 from openoms.web.schemas import MoneyOut, Page, Strict
 
 router = APIRouter(tags=["returns"])
 
-RmaNumber = Annotated[str, Field(max_length=20)]
+
+def return_in_scope(number: Annotated[str, Path(max_length=20)], request: Request) -> str:
+    """The return number of the path, when the caller may see that return: its order is
+    theirs, or it is brought to (or was received at) one of their locations. To others it
+    does not exist (404)."""
+    caller = current_principal(request)
+    if caller.scope.is_limited:
+        db: Database = request.app.state.db
+        found = svc.get_return(db.reader(), number)
+        here = caller.scope.locations is not None and bool(
+            {found.received_at_location, found.drop_off_location} & caller.scope.locations
+        )
+        if not here and not is_visible(db.reader(), found.order_number, caller.scope):
+            raise ReturnNotFound(f"No return {number}.", number=number)
+    return number
+
+
+RmaNumber = Annotated[str, Depends(return_in_scope)]
 
 
 # ---------------------------------------------------------------- schemas
@@ -352,7 +371,7 @@ def put_policy(code: str, body: PolicyIo, uow: WriteUow) -> PolicyIo:
 
 
 @router.get("/orders/{number}/returnable", dependencies=[permit(P.RETURNS_VIEW)])
-def returnable(number: str, uow: ReadUow) -> ReturnableOut:
+def returnable(number: OrderNumber, uow: ReadUow) -> ReturnableOut:
     """What of the order can still be returned, until when, and where."""
     return ReturnableOut.of(svc.returnable(uow, number))
 
@@ -362,7 +381,7 @@ def returnable(number: str, uow: ReadUow) -> ReturnableOut:
     status_code=status.HTTP_201_CREATED,
     dependencies=[permit(P.RETURNS_MANAGE)],
 )
-def open_return(number: str, body: ReturnIn, uow: WriteUow, actor: Actor) -> ReturnOut:
+def open_return(number: OrderNumber, body: ReturnIn, uow: WriteUow, actor: Actor) -> ReturnOut:
     """Open a return for delivered units (by staff: approved at once, with its label when
     it is sent back). 409 for more than can be returned or outside the window."""
     return ReturnOut.of(
@@ -371,7 +390,7 @@ def open_return(number: str, body: ReturnIn, uow: WriteUow, actor: Actor) -> Ret
 
 
 @router.get("/orders/{number}/return-link", dependencies=[permit(P.RETURNS_VIEW)])
-def return_link(number: str, uow: ReadUow, request: Request) -> LinkOut:
+def return_link(number: OrderNumber, uow: ReadUow, request: Request) -> LinkOut:
     """The customer's signed page to start a return (no sign-in needed to open it)."""
     found = get_order(uow, number)
     links: CustomerLinks = request.app.state.links

@@ -19,6 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import sqlalchemy as sa
+import structlog
 
 from openoms.accounting.services import fx_rate_for
 from openoms.catalog import services as catalog
@@ -73,6 +74,7 @@ from openoms.shared.money import Money, decimals
 from openoms.shared.pagination import decode_cursor, encode_cursor
 from openoms.shared.scope import EVERYWHERE, Scope
 
+log = structlog.get_logger()
 _r = returns.c
 _l = return_lines.c
 S = ReturnStatus
@@ -205,7 +207,7 @@ def _returnable(uow: UnitOfWork, order: Order) -> ReturnableOrder:
                 got,
                 inside,
                 max(got - inside, 0),
-                value_of_units(ln.total_amount, ln.quantity_ordered, inside, 1),
+                value_of_units(ln.total_amount, _kept(ln), inside, 1),
             )
         )
     today = clock.now().date()
@@ -969,7 +971,16 @@ def inspect(uow: UnitOfWork, number: str, verdicts: Sequence[Inspection], *, act
         check_return_transition(number, ret.status, S.INSPECTED)
         by_line = {ln.order_line_no: ln for ln in ret.lines}
         given = {v.line_no: v for v in verdicts}
-        errors = []
+        errors = [
+            FieldError(f"lines.{no}", "is named twice")
+            for no in sorted(given)
+            if sum(1 for v in verdicts if v.line_no == no) > 1
+        ]
+        errors += [
+            FieldError(f"lines.{no}", "nothing of this line was received")
+            for no, v in given.items()
+            if no in by_line and by_line[no].quantity_received == 0 and (v.restock or v.write_off)
+        ]
         for no, ln in by_line.items():
             v = given.get(no)
             if ln.quantity_received == 0:
@@ -997,12 +1008,15 @@ def inspect(uow: UnitOfWork, number: str, verdicts: Sequence[Inspection], *, act
         if errors:
             raise ValidationFailed(errors)
         location = ret.received_at_location or ""
+        # the order's row first: two returns of one line credit its units in turn
+        uow.conn.execute(
+            sa.select(orders.c.id).where(orders.c.id == ret.order_id).with_for_update()
+        ).one()
         order = load_order(uow, ret.order_id)
         order_line = {ln.line_no: ln for ln in order.lines}
+        checked = [given[no] for no, ln in by_line.items() if ln.quantity_received > 0]
         restock = [
-            StockLine(by_line[v.line_no].sku, v.restock, bin=v.bin)
-            for v in verdicts
-            if v.restock > 0
+            StockLine(by_line[v.line_no].sku, v.restock, bin=v.bin) for v in checked if v.restock
         ]
         if restock:
             restock_returned_in_transaction(
@@ -1014,7 +1028,7 @@ def inspect(uow: UnitOfWork, number: str, verdicts: Sequence[Inspection], *, act
             v = given[no]
             ol = order_line[no]
             credit = value_of_units(
-                ol.total_amount, ol.quantity_ordered, ol.quantity_returned, ln.quantity_received
+                ol.total_amount, _kept(ol), ol.quantity_returned, ln.quantity_received
             )
             uow.conn.execute(
                 return_lines.update()
@@ -1031,8 +1045,8 @@ def inspect(uow: UnitOfWork, number: str, verdicts: Sequence[Inspection], *, act
                 .where(order_lines.c.order_id == ret.order_id, order_lines.c.line_no == no)
                 .values(quantity_returned=order_lines.c.quantity_returned + ln.quantity_received)
             )
-        restocked = sum(v.restock for v in verdicts)
-        written = sum(v.write_off for v in verdicts)
+        restocked = sum(v.restock for v in checked)
+        written = sum(v.write_off for v in checked)
         text = f"Inspected: {restocked} restocked at {location}, {written} written off"
         _move(uow, ret, S.INSPECTED, actor, text, {})
         write_event(
@@ -1061,8 +1075,7 @@ def inspect(uow: UnitOfWork, number: str, verdicts: Sequence[Inspection], *, act
                             "restocked": v.restock,
                             "written_off": v.write_off,
                         }
-                        for v in verdicts
-                        if v.line_no in by_line
+                        for v in checked
                     ],
                 },
                 f"return:{number}",
@@ -1094,24 +1107,32 @@ def _quote(uow: UnitOfWork, ret: Return) -> RefundQuote:
         else:
             ol = by_no[ln.order_line_no]
             units = ln.quantity_received if ret.status is S.RECEIVED else ln.quantity
-            value = value_of_units(
-                ol.total_amount, ol.quantity_ordered, ol.quantity_returned, units
-            )
+            value = value_of_units(ol.total_amount, _kept(ol), ol.quantity_returned, units)
         if units:
             credit_lines.append(CreditLine(ln.sku, units, value, ln.reason))
-    shipped = sum(ol.quantity_shipped for ol in order.lines)
+    # everything came back: every unit the order kept (not cancelled) was shipped and returned
+    kept = sum(_kept(ol) for ol in order.lines)
     returned = sum(ol.quantity_returned for ol in order.lines)
     if not inspected:
         returned += sum(c.units for c in credit_lines)
+    shipped_all = all(ol.quantity_shipped >= _kept(ol) for ol in order.lines)
+    # what the customer paid for shipping, its tax included (tax-exclusive prices add it)
+    shipping_paid = max(order.total_amount - sum(ol.total_amount for ol in order.lines), 0)
     shipping_refunded = _shipping_refunded_before(uow, ret)
     return refund_quote(
         credit_lines,
         ret.policy,
         label_cost=ret.label_cost_amount if ret.method is ReturnMethod.SHIP_BACK else 0,
-        original_shipping=max(order.shipping_amount - shipping_refunded, 0),
-        everything_returned=shipped > 0 and returned >= shipped,
+        original_shipping=max(shipping_paid - shipping_refunded, 0),
+        everything_returned=kept > 0 and shipped_all and returned >= kept,
         fmt=lambda amount: ret.money(amount).format(),
     )
+
+
+def _kept(line: Any) -> int:
+    """The units of an order line the customer bought: ordered less cancelled (a line's
+    total covers these once cancelled units are priced out)."""
+    return int(line.quantity_ordered - line.quantity_cancelled)
 
 
 def _shipping_refunded_before(uow: UnitOfWork, ret: Return) -> int:
@@ -1152,6 +1173,8 @@ def refund(
         q = _quote(uow, ret)
         give = q.total if amount is None else amount
         _check_amount(ret, give, q)
+        if give == 0:
+            raise ValidationFailed.single("amount", "nothing to refund; close the return instead")
         found = payments_of(uow, ret.order_id)
         refundable = sum(max(p.refundable, 0) for p in found)
         if give > refundable:
@@ -1169,7 +1192,6 @@ def refund(
             actor,
             text + (f" ({note.strip()})" if note.strip() else ""),
             {"resolution": Resolution.REFUND.value, "refund_amount": give},
-            data={"original_shipping": q.original_shipping if give == q.total else 0},
         )
         uow.commit()
     problems: list[str] = []
@@ -1185,22 +1207,38 @@ def refund(
             operations.refund(
                 db, gateways, payment.id, take, actor=actor, reason=f"return {number}"
             )
-        except GatewayUnavailable:
+        except GatewayUnavailable:  # recorded as pending: the worker completes it
             problems.append(f"{payment.describe()}: the gateway is unreachable; retried later")
         except OmsError as e:
             problems.append(f"{payment.describe()}: {e.detail}")
             continue
+        except Exception as e:  # noqa: BLE001 - said on the return, never left half done
+            log.exception("returns.refund_failed", number=number, payment=payment.id)
+            problems.append(f"{payment.describe()}: {type(e).__name__}")
+            continue
         left -= take
         refunded += take
-    if refunded == 0 and give > 0:
+    if refunded == 0:
         _undo(db, number, actor, "Refund failed: " + "; ".join(problems), resolution=True)
         raise RefundNotPossible(
             f"Nothing could be refunded for {number}: {'; '.join(problems)}", number=number
         )
     with db.uow() as uow:
         ret = load_return(uow, number)
-        if left > 0:
-            _log(uow, ret.id, actor, None, None, f"Not refunded: {ret.money(left).format()}", {})
+        if left > 0:  # what went through is what the return says it refunded
+            uow.conn.execute(returns.update().where(_r.id == ret.id).values(refund_amount=refunded))
+            problems.append(f"{ret.money(left).format()} could not be refunded")
+        _log(
+            uow,
+            ret.id,
+            actor,
+            None,
+            None,
+            f"Refunded {ret.money(refunded).format()}"
+            + (f"; not refunded: {ret.money(left).format()}" if left else ""),
+            # the order's shipping counts as given back only when all of it was
+            {"original_shipping": q.original_shipping if refunded == q.total else 0},
+        )
         write_event(
             uow,
             ret.order_id,
@@ -1282,17 +1320,25 @@ def store_credit(
         )
         uow.commit()
     try:
-        cards.issue(
-            Money(give, ret.currency),
-            issued_by=actor,
-            customer=customer,
-            note=f"Store credit for return {number} of order {ret.order_number}",
-            code=code,
-        )
-    except GiftCardExists:
-        pass  # issued by an earlier attempt
-    except OmsError as e:
-        _undo(db, number, actor, f"Store credit failed: {e.detail}", resolution=True)
+        try:
+            cards.issue(
+                Money(give, ret.currency),
+                issued_by=actor,
+                customer=customer,
+                note=f"Store credit for return {number} of order {ret.order_number}",
+                code=code,
+            )
+        except GiftCardExists:
+            # issued by an earlier attempt of this return — unless the code is another card's
+            card = cards.card(code)
+            if (card.initial, card.currency, card.customer) != (give, ret.currency, customer):
+                raise RefundNotPossible(
+                    f"Gift card {card.masked} exists already and is not this return's.",
+                    number=number,
+                ) from None
+    except Exception as e:
+        why = e.detail if isinstance(e, OmsError) else type(e).__name__
+        _undo(db, number, actor, f"Store credit failed: {why}", resolution=True)
         raise
     with db.uow() as uow:
         ret = load_return(uow, number)
@@ -1347,8 +1393,9 @@ def exchange(db: Database, gateways: Gateways, number: str, *, actor: str) -> Ex
     """Replace the returned units with a new order flagged ``replacement`` (high priority),
     shipped like any order. Each line is replaced by its exchange SKU (else the same SKU) in
     the same quantity (or the one asked for). The returned units' value pays for it: worth
-    less, the new order is free and the difference is refunded; worth more, the customer
-    owes the difference on the new order.
+    less, the new order is free and the difference is refunded (no more than a refund of the
+    return would give by its policy: restocking fee and label deducted); worth more, the
+    customer owes the difference on the new order.
 
     Raises: ReturnNotFound, IllegalReturnTransition, NotReturnable (the channel does not
     exchange), OrderNotSourceable, InactiveSku …
@@ -1360,6 +1407,7 @@ def exchange(db: Database, gateways: Gateways, number: str, *, actor: str) -> Ex
     if not ret.policy.exchanges:
         raise NotReturnable(f"Channel {ret.channel} does not exchange.", number=number)
     credit = ret.credit
+    cash = quote(db.reader(), number).total  # what a refund would give back
     by_no = {ol.line_no: ol for ol in order.lines}
     priced = [
         LineInput(
@@ -1395,11 +1443,12 @@ def exchange(db: Database, gateways: Gateways, number: str, *, actor: str) -> Ex
         uow.commit()
     try:
         placed = place_order(db.uow(), data, actor=actor).order
-    except OmsError as e:
-        _undo(db, number, actor, f"Exchange failed: {e.detail}", resolution=True)
+    except Exception as e:
+        why = e.detail if isinstance(e, OmsError) else type(e).__name__
+        _undo(db, number, actor, f"Exchange failed: {why}", resolution=True)
         raise
     charged = placed.total_amount
-    difference = max(credit - worth, 0)
+    difference = max(min(credit, cash) - worth, 0)
     problems: list[str] = []
     refunded = 0
     if difference > 0:
@@ -1429,6 +1478,11 @@ def exchange(db: Database, gateways: Gateways, number: str, *, actor: str) -> Ex
                 problems.append(f"{payment.describe()}: {e.detail}")
             if left <= 0:
                 break
+        if left > 0:
+            problems.append(
+                f"{Money(left, order.currency).format()} of the difference could not be "
+                "refunded: give it as store credit"
+            )
     with db.uow() as uow:
         ret = load_return(uow, number, lock=True)
         uow.conn.execute(

@@ -350,3 +350,43 @@ def test_a_customers_link_to_a_refund_in_a_store_never_beyond_what_was_captured(
     assert int(payment["refunded"]["amount_minor"]) == int(quote["total"]["amount_minor"])
     assert api.post(f"{path}/refund", {}).status_code == 409
     assert api.get("/inventory/verify").json() == []
+
+
+def test_a_caller_limited_to_a_store_sees_and_acts_on_its_returns_only(
+    api: ApiClient, server: Any
+) -> None:
+    from openoms.identity.model import Role
+    from tests.builders import TEST_PASSWORD, make_user
+
+    number, _channel, _warehouse, store, _service = _delivered(api)
+    body = {
+        "lines": [{"line_no": 1, "quantity": 1, "reason": "too_small"}],
+        "method": "in_store",
+        "drop_off_location": store,
+    }
+    theirs = api.post(f"/orders/{number}/returns", body).json()["number"]
+    elsewhere = api.post(
+        f"/orders/{number}/returns", {**body, "method": "ship_back", "drop_off_location": None}
+    ).json()["number"]
+    clerk = api.other()
+    clerk.sign_in(make_user(server.db, Role.SALES, locations=[store]).email, TEST_PASSWORD)
+    try:
+        # the return brought to their store is theirs to see and receive
+        assert clerk.get(f"/returns/{theirs}").status_code == 200
+        assert clerk.post(f"/returns/{theirs}/receive", {"location": store}).status_code == 200
+        # the web order and its parcel sent back to the warehouse do not exist for them
+        for path in (
+            f"/returns/{elsewhere}",
+            f"/returns/{elsewhere}/refund-quote",
+            f"/returns/{elsewhere}/label.pdf",
+            f"/orders/{number}/returnable",
+            f"/orders/{number}/return-link",
+        ):
+            assert clerk.get(path).status_code == 404, path
+        assert clerk.post(f"/returns/{elsewhere}/close", {"reason": "x"}).status_code == 404
+        assert clerk.post(f"/orders/{number}/returns", body).status_code == 404
+        listed = clerk.get("/returns", params={"order": number}).json()["items"]
+        assert [r["number"] for r in listed] == [theirs]
+    finally:
+        clerk.close()
+    assert api.get(f"/returns/{elsewhere}").json()["status"] == "approved"
