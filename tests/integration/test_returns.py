@@ -606,3 +606,45 @@ def test_an_exchange_for_less_pays_back_no_more_than_a_refund_would(db: Database
     assert done.order.total_amount == 0
     assert done.refunded == 2000 - 1
     assert _refunded(db, d.number) == 1999
+
+
+def test_carrier_scans_of_a_return_label_put_it_in_transit(db: Database) -> None:
+    from openoms.fulfillment.model import ShipmentNotFound, ShipmentStatus
+    from openoms.fulfillment.services import tracking
+
+    d = delivered_order(db)
+    svc.set_policy(db.uow(), d.channel, ReturnPolicy(return_service=d.service))
+    ret = svc.open_return(
+        db.uow(),
+        d.number,
+        _request(d, (1, 1, "defective"), method="ship_back", drop_off_location=None),
+        actor="cs",
+        by_customer=False,
+    )
+    label = ret.tracking_number
+    assert label is not None
+    at = clock.now()
+    scan = tracking.ScanIn(label, ShipmentStatus.ACCEPTED, at, "Utrecht depot")
+    # a batch with a number nobody knows is refused whole
+    with pytest.raises(ShipmentNotFound):
+        tracking.record_scans(
+            db.uow(),
+            [scan, tracking.ScanIn("XX999999999NL", ShipmentStatus.IN_TRANSIT, at)],
+            source="carrier",
+            actor="carrier",
+        )
+    assert svc.get_return(db.reader(), ret.number).status is ReturnStatus.APPROVED
+    for _ in range(2):  # the same scan twice counts once
+        assert tracking.record_scans(db.uow(), [scan], source="carrier", actor="carrier") == []
+    delivered = tracking.ScanIn(label, ShipmentStatus.DELIVERED, at + timedelta(days=1))
+    tracking.record_scans(db.uow(), [delivered], source="carrier", actor="carrier")
+    ret = svc.get_return(db.reader(), ret.number)
+    assert ret.status is ReturnStatus.IN_TRANSIT  # staff receive what arrived
+    carrier = [e.text for e in ret.events if e.text.startswith("Carrier")]
+    assert carrier == [
+        "Carrier (carrier): accepted at Utrecht depot",
+        "Carrier (carrier): delivered",
+    ]
+    assert svc.receive(db.uow(), ret.number, d.warehouse, None, actor="wh").status is (
+        ReturnStatus.RECEIVED
+    )

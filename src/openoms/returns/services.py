@@ -29,7 +29,7 @@ from openoms.customers.model import PostalAddress, customer_number
 from openoms.fulfillment import rates
 from openoms.fulfillment.model import ShipmentStatus
 from openoms.fulfillment.services import setup as fulfilment_setup
-from openoms.fulfillment.services import shipping
+from openoms.fulfillment.services import shipping, tracking
 from openoms.fulfillment.tracking_numbers import s10
 from openoms.infra.db import Database, UnitOfWork
 from openoms.infra.secrets import secret_key
@@ -1696,3 +1696,45 @@ def label_pdf(uow: UnitOfWork, number: str) -> bytes:
             reference=ret.number,
         )
     )
+
+
+# ---------------------------------------------------------------- carrier scans of return labels
+
+_MOVING = frozenset(
+    {ShipmentStatus.ACCEPTED, ShipmentStatus.IN_TRANSIT, ShipmentStatus.OUT_FOR_DELIVERY}
+)
+
+
+def record_carrier_scans(
+    uow: UnitOfWork, scans: list[tracking.ScanIn], source: str, actor: str
+) -> set[str]:
+    """Scans of return labels, inside the caller's transaction: the first one that moves the
+    parcel puts an approved return in transit; each scan goes on the return's timeline
+    once (a delivered parcel still waits for staff to receive it). Returns the tracking
+    numbers that are return labels."""
+    numbers = sorted({s.tracking_number for s in scans})
+    owners = dict(
+        uow.conn.execute(
+            sa.select(_r.tracking_number, _r.number).where(_r.tracking_number.in_(numbers))
+        ).all()
+    )
+    for scan in sorted(scans, key=lambda s: s.at):
+        number = owners.get(scan.tracking_number)
+        if number is None:
+            continue
+        ret = load_return(uow, number, lock=True)
+        key = f"{scan.status.value}@{scan.at.isoformat()}"
+        if any(e.data.get("scan") == key for e in ret.events):
+            continue  # the same scan again
+        what = scan.status.value.replace("_", " ")
+        text = f"Carrier ({source}): {what}" + (f" at {scan.location}" if scan.location else "")
+        if ret.status is S.APPROVED and (
+            scan.status in _MOVING or scan.status is ShipmentStatus.DELIVERED
+        ):
+            _move(uow, ret, S.IN_TRANSIT, actor, text, {}, data={"scan": key})
+        else:
+            _log(uow, ret.id, actor, None, None, text, {"scan": key})
+    return set(owners)
+
+
+tracking.register_other_parcels("returns", record_carrier_scans)

@@ -220,8 +220,16 @@ def test_a_parcel_sent_back_with_a_label_paid_by_the_customer_becomes_store_cred
     assert api.get("/returns/RMA-999999/label.pdf").status_code == 404
 
     assert api.post("/returns/RMA-999999/in-transit").status_code == 404
-    assert api.post(f"{path}/in-transit").json()["status"] == "in_transit"
-    assert api.post(f"{path}/in-transit").status_code == 409
+    # the carrier's scan of the return label, like any parcel's, puts it in transit
+    scan = {
+        "tracking_number": approved.json()["tracking_number"],
+        "status": "in_transit",
+        "at": datetime.now(UTC).isoformat(),
+        "location": "Hub",
+    }
+    assert api.post("/tracking-events", {"events": [scan]}).status_code == 200
+    assert api.get(path).json()["status"] == "in_transit"
+    assert api.post(f"{path}/in-transit").status_code == 409  # in transit already
     assert api.post(f"{path}/receive", {"location": warehouse}).status_code == 200
     inspected = api.post(
         f"{path}/inspect",
@@ -390,3 +398,5 @@ def test_a_caller_limited_to_a_store_sees_and_acts_on_its_returns_only(
     finally:
         clerk.close()
     assert api.get(f"/returns/{elsewhere}").json()["status"] == "approved"
+    # handed to the carrier without a scan: staff say so
+    assert api.post(f"/returns/{elsewhere}/in-transit").json()["status"] == "in_transit"

@@ -14,6 +14,7 @@ shows; the code is checked at the hand-over. Those not collected within the stor
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -73,12 +74,25 @@ class TrackingEvent:
     eta: date | None
 
 
+# Other parcels carriers scan (return labels): a name -> a handler that records the scans
+# of the numbers it knows, inside the caller's transaction, and returns those numbers.
+OtherParcels = Callable[[UnitOfWork, list[ScanIn], str, str], set[str]]
+_OTHER_PARCELS: dict[str, OtherParcels] = {}
+
+
+def register_other_parcels(name: str, handler: OtherParcels) -> None:
+    """Let another domain take the scans of tracking numbers that are not shipments'."""
+    _OTHER_PARCELS[name] = handler
+
+
 def record_scans(
     uow: UnitOfWork, scans: list[ScanIn], *, source: str, actor: str
 ) -> list[Shipment]:
-    """Record carrier scans; returns the shipments they touched.
+    """Record carrier scans; returns the shipments they touched. Scans of return labels go
+    to their returns (see ``register_other_parcels``).
 
-    Raises: ShipmentNotFound (an unknown tracking number), ValidationFailed.
+    Raises: ShipmentNotFound (a tracking number nobody knows; nothing is recorded),
+    ValidationFailed.
     """
     if not scans or len(scans) > 500:
         raise ValidationFailed.single("events", "send 1 to 500 tracking events")
@@ -98,11 +112,18 @@ def record_scans(
         )
         unknown = [n for n in numbers if n not in owners]
         if unknown:
+            others = [s for s in scans if s.tracking_number in unknown]
+            for handler in _OTHER_PARCELS.values():
+                claimed = handler(uow, others, source, actor)
+                unknown = [n for n in unknown if n not in claimed]
+        if unknown:
             raise ShipmentNotFound(
                 f"No shipment has tracking number {', '.join(unknown)}.", tracking=unknown
             )
         for scan in sorted(scans, key=lambda s: s.at):
-            if _apply(uow, owners[scan.tracking_number], scan, source, actor):
+            if scan.tracking_number in owners and _apply(
+                uow, owners[scan.tracking_number], scan, source, actor
+            ):
                 touched.append(owners[scan.tracking_number])
         found = [load_shipment(uow, n) for n in dict.fromkeys(touched)]
         uow.commit()
