@@ -6,6 +6,7 @@ number and email (``/orders/find``). The rating page is here too."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -15,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
-from openoms.fulfillment.model import FulfilmentStatus
+from openoms.fulfillment.model import FulfilmentStatus, ShipmentStatus
 from openoms.fulfillment.services import shipping, tracking, work
 from openoms.identity.model import Permission as P
 from openoms.infra.db import UnitOfWork
@@ -23,9 +24,10 @@ from openoms.infra.upsert import insert_for
 from openoms.orders.model import Order, OrderNotFound, OrderStatus
 from openoms.orders.queries import get_order, load_order, order_id_of
 from openoms.selfservice import lookup
+from openoms.selfservice.language import N_, Language, of_order
 from openoms.selfservice.links import LinkInvalid
 from openoms.selfservice.orm import cases, ratings
-from openoms.selfservice.pages import links, not_found, page, path_of, templates
+from openoms.selfservice.pages import browser_language, links, not_found, page, path_of, render
 from openoms.selfservice.returning import returns_panel
 from openoms.shared import clock
 from openoms.shared.events import Event
@@ -35,7 +37,26 @@ from openoms.web.deps import ReadUow
 router = APIRouter(include_in_schema=False)  # a page, not API
 api_router = APIRouter(tags=["orders"])
 
-STEPS = ("Ordered", "Being prepared", "On its way", "Delivered")
+STEPS = (N_("Ordered"), N_("Being prepared"), N_("On its way"), N_("Delivered"))
+PARCEL_STATUS = {
+    ShipmentStatus.LABEL_CREATED: N_("Label created"),
+    ShipmentStatus.ACCEPTED: N_("Accepted"),
+    ShipmentStatus.IN_TRANSIT: N_("In transit"),
+    ShipmentStatus.OUT_FOR_DELIVERY: N_("Out for delivery"),
+    ShipmentStatus.DELIVERED: N_("Delivered"),
+    ShipmentStatus.EXCEPTION: N_("Exception"),
+}
+HEADLINES = {
+    OrderStatus.ON_HOLD: N_("We are checking a detail of your order and will be in touch."),
+    OrderStatus.BACKORDERED: N_(
+        "Part of your order is waiting for stock; we ship it as soon as it arrives."
+    ),
+    OrderStatus.PARTIALLY_SHIPPED: N_("Part of your order is on its way; the rest follows."),
+    OrderStatus.SHIPPED: N_("Your order is on its way."),
+    OrderStatus.DELIVERED: N_("Delivered."),
+    OrderStatus.COMPLETED: N_("Delivered."),
+}
+PREPARING = N_("We have your order and are preparing it.")
 _STEP_OF = {
     OrderStatus.PLACED: 0,
     OrderStatus.CONFIRMED: 0,
@@ -79,19 +100,20 @@ class TrackingView:
 
 
 def tracking_view(uow: UnitOfWork, number: str) -> TrackingView:
-    """What the customer may see of an order. Raises: OrderNotFound."""
+    """What the customer may see of an order, in the order's language. Raises: OrderNotFound."""
     with uow:
         order = load_order(uow, order_id_of(uow, number))
         shipments = shipping.shipments_of_order(uow, order.id)
         histories = {s.number: tracking.tracking_history(uow, s.number) for s in shipments}
         fos = work.for_order(uow, order.id)
+    _ = of_order(order.locale).gettext
     parcels = [
         Parcel(
             s.carrier_name,
             s.service_name,
             p.tracking_number,
             s.tracking_url.replace("{tracking}", p.tracking_number),
-            s.status.value.replace("_", " "),
+            _(PARCEL_STATUS[s.status]),
             s.eta,
             s.delivered_at,
             p.items,
@@ -99,18 +121,19 @@ def tracking_view(uow: UnitOfWork, number: str) -> TrackingView:
         for s in shipments
         for p in s.packages
     ]
-    moments = [Moment(order.placed_at, "Order received")]
+    moments = [Moment(order.placed_at, _("Order received"))]
     for s in shipments:
-        moments.append(Moment(s.shipped_at, f"Handed to {s.carrier_name}", s.location))
+        handed = _("Handed to %(carrier)s") % {"carrier": s.carrier_name}
+        moments.append(Moment(s.shipped_at, handed, s.location))
         moments += [
             Moment(e.at, e.description or e.status.replace("_", " ").capitalize(), e.location)
             for e in histories[s.number]
         ]
     pickup = next((f for f in fos if f.pickup and f.status is not FulfilmentStatus.CANCELLED), None)
     step = _STEP_OF.get(order.status, 0)
-    headline = _headline(order, pickup)
+    headline = _headline(order, pickup, _)
     if pickup is not None and pickup.ready_at:
-        moments.append(Moment(pickup.ready_at, "Ready for pickup", pickup.location))
+        moments.append(Moment(pickup.ready_at, _("Ready for pickup"), pickup.location))
     moments.sort(key=lambda m: m.at, reverse=True)
     return TrackingView(
         order,
@@ -122,22 +145,16 @@ def tracking_view(uow: UnitOfWork, number: str) -> TrackingView:
     )
 
 
-def _headline(order: Order, pickup: work.FulfilmentOrder | None) -> str:
+def _headline(order: Order, pickup: work.FulfilmentOrder | None, _: Callable[[str], str]) -> str:
     if order.status is OrderStatus.CANCELLED:
-        return "This order was cancelled."
+        return _("This order was cancelled.")
     if pickup is not None and pickup.status is FulfilmentStatus.READY_FOR_PICKUP:
-        return f"Ready for pickup at {pickup.location}: bring the code from your message."
+        return _("Ready for pickup at %(store)s: bring the code from your message.") % {
+            "store": pickup.location
+        }
     if pickup is not None and pickup.status is FulfilmentStatus.COLLECTED:
-        return "Collected. Thank you!"
-    return {
-        OrderStatus.ON_HOLD: "We are checking a detail of your order and will be in touch.",
-        OrderStatus.BACKORDERED: "Part of your order is waiting for stock; we ship it as soon "
-        "as it arrives.",
-        OrderStatus.PARTIALLY_SHIPPED: "Part of your order is on its way; the rest follows.",
-        OrderStatus.SHIPPED: "Your order is on its way.",
-        OrderStatus.DELIVERED: "Delivered.",
-        OrderStatus.COMPLETED: "Delivered.",
-    }.get(order.status, "We have your order and are preparing it.")
+        return _("Collected. Thank you!")
+    return _(HEADLINES.get(order.status, PREPARING))
 
 
 @router.get("/track/{token}", dependencies=[public()], response_class=HTMLResponse)
@@ -149,15 +166,17 @@ def track(request: Request, token: str) -> Response:
     except (LinkInvalid, OrderNotFound):
         return not_found(request)
     delivered = view.order.status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED)
+    lang = of_order(view.order.locale)
     return page(
         request,
         "track.html",
         {
             "view": view,
-            "steps": STEPS,
-            "returns": returns_panel(request.app.state.db, view.order, links(request)),
+            "steps": [lang.gettext(step) for step in STEPS],
+            "returns": returns_panel(request.app.state.db, view.order, links(request), lang),
             "rating_path": path_of(links(request).rating_url(number)) if delivered else "",
         },
+        lang=lang,
     )
 
 
@@ -186,16 +205,25 @@ async def find(request: Request) -> Response:
         )
     except (lookup.OrderLookupFailed, lookup.TooManyLookups) as e:
         limited = isinstance(e, lookup.TooManyLookups)
+        lang = browser_language(request)
         response = page(
             request,
             "find.html",
-            {"number": number, "email": email, "error": e.detail},
+            {"number": number, "email": email, "error": _lookup_error(e, lang)},
             status_code=429 if limited else 404,
+            lang=lang,
         )
         if limited:
             response.headers["Retry-After"] = str(e.data["retry_after_seconds"])
         return response
     return RedirectResponse(path_of(links(request).tracking_url(found)), status_code=303)
+
+
+def _lookup_error(e: lookup.OrderLookupFailed | lookup.TooManyLookups, lang: Language) -> str:
+    if isinstance(e, lookup.TooManyLookups):
+        minutes = f"{int(e.data['retry_after_seconds']) / 60:g}"
+        return lang.gettext(lookup.TOO_MANY) % {"minutes": minutes}
+    return lang.gettext(lookup.NOT_FOUND) + "."
 
 
 class TrackingLinkOut(BaseModel):
@@ -235,17 +263,20 @@ def _rated(request: Request, number: str) -> dict[str, tuple[int, str]]:
 def rate_form(request: Request, token: str) -> Response:
     """Rate the order and each product, and say whether everything arrived."""
     order = _order_to_rate(request, token)
-    merchant = request.app.state.settings.merchant_name
     if order is None:
-        return templates.TemplateResponse(
-            request, "not_found.html", {"merchant": merchant}, status_code=404
-        )
-    return templates.TemplateResponse(
+        return _rating_not_found(request)
+    return render(
         request,
         "rate.html",
-        {"order": order, "merchant": merchant, "rated": _rated(request, order.number), "error": ""},
+        {"order": order, "rated": _rated(request, order.number), "error": ""},
+        of_order(order.locale),
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
     )
+
+
+def _rating_not_found(request: Request) -> Response:
+    found = {"heading": "", "text": ""}
+    return render(request, "not_found.html", found, browser_language(request), status_code=404)
 
 
 @router.post("/rate/{token}", dependencies=[public()], response_class=HTMLResponse)
@@ -253,11 +284,9 @@ async def rate(request: Request, token: str) -> Response:
     """Keep the ratings (a second visit changes them); "something is missing" opens a case
     for customer service (``case.opened``)."""
     order = _order_to_rate(request, token)
-    merchant = request.app.state.settings.merchant_name
     if order is None:
-        return templates.TemplateResponse(
-            request, "not_found.html", {"merchant": merchant}, status_code=404
-        )
+        return _rating_not_found(request)
+    lang = of_order(order.locale)
     form = await request.form()
     given: dict[str, tuple[int, str]] = {}
     for sku in ["", *sorted({ln.sku for ln in order.lines})]:
@@ -268,15 +297,15 @@ async def rate(request: Request, token: str) -> Response:
     arrived = str(form.get("arrived", "yes"))
     missing = str(form.get("missing", "") or "").strip()[:2000]
     if not given and arrived != "no":
-        return templates.TemplateResponse(
+        return render(
             request,
             "rate.html",
             {
                 "order": order,
-                "merchant": merchant,
                 "rated": _rated(request, order.number),
-                "error": "Choose at least one rating, or tell us what is missing.",
+                "error": lang.gettext("Choose at least one rating, or tell us what is missing."),
             },
+            lang,
             status_code=422,
         )
     if arrived == "no" and not missing:
@@ -333,8 +362,4 @@ async def rate(request: Request, token: str) -> Response:
                 )
             )
         uow.commit()
-    return templates.TemplateResponse(
-        request,
-        "rated.html",
-        {"order": order, "merchant": merchant, "missing": arrived == "no"},
-    )
+    return render(request, "rated.html", {"order": order, "missing": arrived == "no"}, lang)

@@ -18,12 +18,18 @@ from openoms.infra.db import UnitOfWork
 from openoms.infra.settings import Settings
 from openoms.orders.model import OrderNotFound
 from openoms.orders.queries import load_order, order_id_of
+from openoms.selfservice.language import N_
 from openoms.selfservice.orm import lookup_attempts
 from openoms.shared import clock
 from openoms.shared.errors import NotFound, OmsError
 
 _a = lookup_attempts.c
-NOT_FOUND = "We could not find an order with that number and email"
+# in English here; the page shows them in the customer's language
+NOT_FOUND = N_("We could not find an order with that number and email")
+TOO_MANY = N_(
+    "Too many attempts from your connection. Wait %(minutes)s minutes and try again, "
+    "or open the link in your order confirmation."
+)
 
 
 class OrderLookupFailed(NotFound):
@@ -66,8 +72,7 @@ def find_order(uow: UnitOfWork, number: str, email: str, *, ip: str, policy: Loo
         if tried >= policy.attempts_per_ip:
             uow.commit()
             raise TooManyLookups(
-                f"Too many attempts from your connection. Wait {policy.window_minutes:g} "
-                "minutes and try again, or open the link in your order confirmation.",
+                TOO_MANY % {"minutes": f"{policy.window_minutes:g}"},
                 retry_after_seconds=int(policy.window_minutes * 60),
             )
         try:
