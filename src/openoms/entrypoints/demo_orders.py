@@ -228,6 +228,7 @@ def _one_order(
         pickup_location=pickup,
         external_id=f"DEMO-{i:04d}",
         customer_name=name,
+        locale="de" if place[3] in ("DE", "AT") else "en",  # their mails and pages in German
         special_codes=codes,
         shipping_amount=0 if spec.kind is ChannelKind.POINT_OF_SALE else 495,
         tags=["demo"],
