@@ -47,7 +47,7 @@ from openoms.payments.gateways import Gateways
 from openoms.payments.giftcards import ALPHABET, GiftCardExists
 from openoms.payments.model import GatewayUnavailable
 from openoms.payments.services import operations
-from openoms.payments.services.records import payments_of
+from openoms.payments.services.records import Payment, payments_of
 from openoms.returns.model import (
     CreditLine,
     IllegalReturnTransition,
@@ -1194,30 +1194,10 @@ def refund(
             {"resolution": Resolution.REFUND.value, "refund_amount": give},
         )
         uow.commit()
-    problems: list[str] = []
-    left = give
-    refunded = 0
-    for payment in sorted(found, key=lambda p: p.id, reverse=True):
-        if left <= 0:
-            break
-        take = min(left, payment.refundable)
-        if take <= 0:
-            continue
-        try:
-            operations.refund(
-                db, gateways, payment.id, take, actor=actor, reason=f"return {number}"
-            )
-        except GatewayUnavailable:  # recorded as pending: the worker completes it
-            problems.append(f"{payment.describe()}: the gateway is unreachable; retried later")
-        except OmsError as e:
-            problems.append(f"{payment.describe()}: {e.detail}")
-            continue
-        except Exception as e:  # noqa: BLE001 - said on the return, never left half done
-            log.exception("returns.refund_failed", number=number, payment=payment.id)
-            problems.append(f"{payment.describe()}: {type(e).__name__}")
-            continue
-        left -= take
-        refunded += take
+    refunded, problems = _refund_payments(
+        db, gateways, found, give, actor=actor, reason=f"return {number}"
+    )
+    left = give - refunded
     if refunded == 0:
         _undo(db, number, actor, "Refund failed: " + "; ".join(problems), resolution=True)
         raise RefundNotPossible(
@@ -1265,6 +1245,41 @@ def refund(
         uow.commit()
     with db.reader() as uow:
         return Refunded(load_return(uow, number), problems)
+
+
+def _refund_payments(
+    db: Database,
+    gateways: Gateways,
+    found: Sequence[Payment],
+    amount: int,
+    *,
+    actor: str,
+    reason: str,
+) -> tuple[int, list[str]]:
+    """Give ``amount`` back on the order's payments, newest first, each up to what it can
+    give back. A gateway that does not answer leaves its refund pending (the worker settles
+    it) and counts as given. Returns what was given and what went wrong."""
+    left, given, problems = amount, 0, []
+    for payment in sorted(found, key=lambda p: p.id, reverse=True):
+        take = min(left, max(payment.refundable, 0))
+        if left <= 0:
+            break
+        if take <= 0:
+            continue
+        try:
+            operations.refund(db, gateways, payment.id, take, actor=actor, reason=reason)
+        except GatewayUnavailable:  # recorded as pending: the worker completes it
+            problems.append(f"{payment.describe()}: the gateway is unreachable; retried later")
+        except OmsError as e:
+            problems.append(f"{payment.describe()}: {e.detail}")
+            continue
+        except Exception as e:  # noqa: BLE001 - said on the return, never left half done
+            log.exception("returns.refund_failed", reason=reason, payment=payment.id)
+            problems.append(f"{payment.describe()}: {type(e).__name__}")
+            continue
+        left -= take
+        given += take
+    return given, problems
 
 
 def _check_amount(ret: Return, give: int, q: RefundQuote) -> None:
@@ -1454,30 +1469,10 @@ def exchange(db: Database, gateways: Gateways, number: str, *, actor: str) -> Ex
     if difference > 0:
         with db.reader() as uow:
             found = payments_of(uow, order.id)
-        left = difference
-        for payment in sorted(found, key=lambda p: p.id, reverse=True):
-            take = min(left, max(payment.refundable, 0))
-            if take <= 0:
-                continue
-            try:
-                operations.refund(
-                    db,
-                    gateways,
-                    payment.id,
-                    take,
-                    actor=actor,
-                    reason=f"exchange {number}: difference",
-                )
-                left -= take
-                refunded += take
-            except GatewayUnavailable:
-                problems.append(f"{payment.describe()}: unreachable; retried later")
-                left -= take
-                refunded += take
-            except OmsError as e:
-                problems.append(f"{payment.describe()}: {e.detail}")
-            if left <= 0:
-                break
+        refunded, problems = _refund_payments(
+            db, gateways, found, difference, actor=actor, reason=f"exchange {number}: difference"
+        )
+        left = difference - refunded
         if left > 0:
             problems.append(
                 f"{Money(left, order.currency).format()} of the difference could not be "
