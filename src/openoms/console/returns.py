@@ -133,18 +133,10 @@ class Failed:
 def load_visible(request: Request, number: str) -> svc.Return:
     """The return, when the user sees its order or works where it is brought (as in the
     queue). Raises: ReturnNotFound."""
-    db, scope = _db(request), user_of(request).scope
-    ret = svc.get_return(db.reader(), number)
-    here = scope.locations is not None and bool(
-        {ret.received_at_location, ret.drop_off_location} & scope.locations
-    )
-    if (
-        scope.is_limited
-        and not here
-        and not orders.is_visible(db.reader(), ret.order_number, scope)
-    ):
+    db = _db(request)
+    if not queries.is_visible(db.reader(), number, user_of(request).scope):
         raise ReturnNotFound(f"No return {number}.", number=number)
-    return ret
+    return svc.get_return(db.reader(), number)
 
 
 @router.get("/returns/{number}", dependencies=[page(P.RETURNS_VIEW)])

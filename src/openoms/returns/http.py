@@ -15,7 +15,8 @@ from pydantic import BaseModel, Field
 from openoms.identity.model import Permission as P
 from openoms.infra.db import Database
 from openoms.orders.http import OrderNumber
-from openoms.orders.queries import get_order, is_visible
+from openoms.orders.queries import get_order
+from openoms.returns import queries
 from openoms.returns import services as svc
 from openoms.returns.model import (
     Payer,
@@ -38,15 +39,9 @@ def return_in_scope(number: Annotated[str, Path(max_length=20)], request: Reques
     """The return number of the path, when the caller may see that return: its order is
     theirs, or it is brought to (or was received at) one of their locations. To others it
     does not exist (404)."""
-    caller = current_principal(request)
-    if caller.scope.is_limited:
-        db: Database = request.app.state.db
-        found = svc.get_return(db.reader(), number)
-        here = caller.scope.locations is not None and bool(
-            {found.received_at_location, found.drop_off_location} & caller.scope.locations
-        )
-        if not here and not is_visible(db.reader(), found.order_number, caller.scope):
-            raise ReturnNotFound(f"No return {number}.", number=number)
+    db: Database = request.app.state.db
+    if not queries.is_visible(db.reader(), number, current_principal(request).scope):
+        raise ReturnNotFound(f"No return {number}.", number=number)
     return number
 
 

@@ -60,12 +60,29 @@ def _where(f: QueueFilter, *, with_status: bool = True) -> list[sa.ColumnElement
         wanted = f.text.strip().upper()
         out.append(sa.or_(_r.number == wanted, _r.order_number == wanted))
     if f.scope.is_limited:
-        either = [_r.order_id.in_(sa.select(orders.c.id).where(in_scope(f.scope)))]
-        if f.scope.locations is not None:  # a store sees what is brought to it
-            here = sorted(f.scope.locations)
-            either += [_r.received_at_location.in_(here), _r.drop_off_location.in_(here)]
-        out.append(sa.or_(*either))
+        out.append(visible_to(f.scope))
     return out
+
+
+def visible_to(scope: Scope) -> sa.ColumnElement[bool]:
+    """The returns a caller limited to some places sees: those of the orders it sees, and
+    those brought to (or received at) its locations."""
+    either = [_r.order_id.in_(sa.select(orders.c.id).where(in_scope(scope)))]
+    if scope.locations is not None:  # a store sees what is brought to it
+        here = sorted(scope.locations)
+        either += [_r.received_at_location.in_(here), _r.drop_off_location.in_(here)]
+    return sa.or_(*either)
+
+
+def is_visible(uow: UnitOfWork, number: str, scope: Scope) -> bool:
+    """Whether the return exists and the caller sees it (see ``visible_to``)."""
+    if not scope.is_limited:
+        return True
+    with uow:
+        found = uow.conn.execute(
+            sa.select(_r.id).where(_r.number == number, visible_to(scope))
+        ).first()
+    return found is not None
 
 
 def queue(

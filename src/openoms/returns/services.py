@@ -42,7 +42,7 @@ from openoms.orders.lifecycle import write_event
 from openoms.orders.model import Order, OrderStatus, SpecialCode
 from openoms.orders.orm import order_events, order_lines, orders
 from openoms.orders.placement import LineInput, OrderInput, place_order, quote_order
-from openoms.orders.queries import in_scope, load_order, order_id_of
+from openoms.orders.queries import load_order, order_id_of
 from openoms.payments.gateways import Gateways
 from openoms.payments.giftcards import ALPHABET, GiftCardExists
 from openoms.payments.model import GatewayUnavailable
@@ -67,6 +67,7 @@ from openoms.returns.model import (
     value_of_units,
 )
 from openoms.returns.orm import channel_returns, return_events, return_lines, returns
+from openoms.returns.queries import visible_to
 from openoms.shared import clock
 from openoms.shared.errors import FieldError, OmsError, ValidationFailed
 from openoms.shared.events import Event
@@ -464,12 +465,7 @@ def list_returns(
             sa.or_(_r.received_at_location == f.location, _r.drop_off_location == f.location)
         )
     if f.scope.is_limited:
-        visible = sa.select(orders.c.id).where(in_scope(f.scope))
-        either = [_r.order_id.in_(visible)]
-        if f.scope.locations is not None:  # a store sees what is brought to it
-            here = sorted(f.scope.locations)
-            either += [_r.received_at_location.in_(here), _r.drop_off_location.in_(here)]
-        query = query.where(sa.or_(*either))
+        query = query.where(visible_to(f.scope))
     if cursor:
         query = query.where(_r.id < int(decode_cursor(cursor).get("id", 0)))
     with uow:
