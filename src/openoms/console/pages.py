@@ -48,7 +48,7 @@ class PageForbidden(Exception):
 class PagePermit(Permit):
     """A page's permission check: by session cookie only, with the CSRF token of forms."""
 
-    async def __call__(self, request: Request) -> Principal | None:  # type: ignore[override]
+    async def __call__(self, request: Request) -> Principal | None:
         if not self.signed_in:
             return None
         principal = await run_in_threadpool(authenticate, request)

@@ -52,6 +52,13 @@ class Settings(BaseSettings):
     order_lookups_per_ip: int = Field(
         default=10, ge=1, description="order lookups by number and email per 15 minutes per address"
     )
+    token_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=300,
+        description="how long a server process trusts an API token it has checked (0: check "
+        "every request); a revoked token stops at once in the process that revoked it",
+    )
     password_min_length: int = Field(default=10, ge=8)
     test_card_gateway: bool = Field(
         default=True, description="the built-in test card gateway (switch off in production)"

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from openoms.identity.model import NotAuthenticated, Permission, PermissionDenied, Principal
 from openoms.identity.services import audit, tokens, users
@@ -38,7 +39,9 @@ def authenticate(request: Request) -> Principal | None:
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")
     if header and scheme.lower() == "bearer":
-        principal = tokens.principal_for(db.reader(), db.aside(), secret.strip())
+        principal = tokens.principal_for(
+            db.reader(), db.aside(), secret.strip(), remember_seconds=_remember(request)
+        )
     elif not header:
         cookie = request.cookies.get(SESSION_COOKIE)
         codec: SessionCodec = request.app.state.sessions
@@ -52,6 +55,37 @@ def authenticate(request: Request) -> Principal | None:
     return principal
 
 
+def _remember(request: Request) -> float:
+    return float(request.app.state.settings.token_cache_seconds)
+
+
+def _remembered(request: Request) -> bool:
+    """Resolve the caller without a database round trip when its API token was checked a
+    moment ago (see ``tokens.remembered_principal``); False: it must be looked up."""
+    header = request.headers.get("authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    db: Database = request.app.state.db
+    principal = tokens.remembered_principal(db.database_key, secret.strip(), _remember(request))
+    if principal is None:
+        return False
+    request.state.principal = principal
+    request.state.via_cookie = False
+    return True
+
+
+async def resolve(request: Request) -> Principal | None:
+    """:func:`authenticate` from the event loop: in a worker thread only when the database
+    must be asked."""
+    cached = getattr(request.state, "principal", _UNSET)
+    if cached is not _UNSET:
+        return cached  # type: ignore[return-value]
+    if _remembered(request):
+        return request.state.principal  # type: ignore[no-any-return]
+    return await run_in_threadpool(authenticate, request)
+
+
 class Permit:
     """The dependency that lets a request through only with ``permission``."""
 
@@ -63,10 +97,12 @@ class Permit:
     def is_public(self) -> bool:
         return not self.signed_in
 
-    def __call__(self, request: Request) -> Principal | None:
+    async def __call__(self, request: Request) -> Principal | None:
+        # A coroutine, so FastAPI runs it on the event loop instead of a worker thread: the
+        # usual caller (an API token checked a moment ago) costs no thread hop and no query.
+        principal = await resolve(request)
         if not self.signed_in:
-            return authenticate(request)
-        principal = authenticate(request)
+            return principal
         if principal is None:
             raise NotAuthenticated(
                 "Sign in, or send an API token as 'Authorization: Bearer <token>'."
@@ -74,13 +110,13 @@ class Permit:
         if request.method not in SAFE_METHODS and request.state.via_cookie:
             sent = request.headers.get(CSRF_HEADER) or getattr(request.state, "form_csrf", "")
             if not sent or sent != principal.csrf:
-                refuse(request, principal, "csrf")
+                await run_in_threadpool(refuse, request, principal, "csrf")
                 raise PermissionDenied(
                     "The CSRF token is missing or wrong; reload the page and try again.",
                     reason="csrf",
                 )
         if self.permission is not None and not principal.can(self.permission):
-            refuse(request, principal, self.permission.value)
+            await run_in_threadpool(refuse, request, principal, self.permission.value)
             raise PermissionDenied(
                 f"Your role may not do this (it needs the '{self.permission.value}' permission).",
                 permission=self.permission.value,

@@ -11,31 +11,38 @@ from openoms.infra.db import Database, UnitOfWork
 from openoms.payments.gateways import Gateways
 from openoms.web.auth import current_principal
 
+# The dependencies below are coroutines only because they do no I/O: FastAPI runs a plain
+# function dependency in a worker thread, one hop per dependency per request.
 
-def get_db(request: Request) -> Database:
+
+def _db(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
 
-def get_gateways(request: Request) -> Gateways:
+async def get_db(request: Request) -> Database:
+    return _db(request)
+
+
+async def get_gateways(request: Request) -> Gateways:
     gateways: Gateways = request.app.state.gateways
     return gateways
 
 
-def write_uow(request: Request) -> UnitOfWork:
-    return get_db(request).uow()
+async def write_uow(request: Request) -> UnitOfWork:
+    return _db(request).uow()
 
 
-def read_uow(request: Request) -> UnitOfWork:
-    return get_db(request).reader()
+async def read_uow(request: Request) -> UnitOfWork:
+    return _db(request).reader()
 
 
-def actor(request: Request) -> str:
+async def actor(request: Request) -> str:
     """Who is acting, as timelines, the ledger and the audit log name them."""
-    return principal(request).actor
+    return current_principal(request).actor
 
 
-def principal(request: Request) -> Principal:
+async def principal(request: Request) -> Principal:
     """The caller a route's ``permit`` dependency let through."""
     return current_principal(request)
 

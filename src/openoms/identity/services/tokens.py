@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -90,7 +92,10 @@ def issue_token(uow: UnitOfWork, spec: TokenSpec, *, granter: Principal) -> Issu
 
 
 def revoke_token(uow: UnitOfWork, token_id: int, *, actor: str) -> ApiToken:
-    """Stop a token from working, at once. Raises: TokenNotFound."""
+    """Stop a token from working: at once in this process, and in other server processes
+    once their short-lived memory of it runs out (``OMS_TOKEN_CACHE_SECONDS``).
+
+    Raises: TokenNotFound."""
     with uow:
         token = _load(uow, token_id)
         if token.revoked_at is None:
@@ -100,6 +105,7 @@ def revoke_token(uow: UnitOfWork, token_id: int, *, actor: str) -> ApiToken:
             audit.record(uow.conn, actor, "token.revoked", target=f"token:{token_id}")
         token = _load(uow, token_id)
         uow.commit()
+    _known.forget(uow.database_key, token_id)
     return token
 
 
@@ -118,31 +124,100 @@ def get_token(uow: UnitOfWork, token_id: int) -> ApiToken:
 _BY_HASH = sa.select(api_tokens).where(_t.secret_hash == sa.bindparam("digest"))
 
 
-def principal_for(read: UnitOfWork, write: UnitOfWork, secret: str) -> Principal | None:
-    """The principal of a bearer secret, or None when it is unknown, revoked or expired."""
+def principal_for(
+    read: UnitOfWork, write: UnitOfWork, secret: str, *, remember_seconds: float = 0.0
+) -> Principal | None:
+    """The principal of a bearer secret, or None when it is unknown, revoked or expired.
+
+    With ``remember_seconds``, a valid token's principal is kept in memory that long, so
+    the requests that follow skip the lookup (see :func:`remembered_principal`)."""
     if not secret.startswith(PREFIX):
         return None
+    hashed = digest(secret)
     with read:
-        row = read.conn.execute(_BY_HASH, {"digest": digest(secret)}).mappings().first()
+        row = read.conn.execute(_BY_HASH, {"digest": hashed}).mappings().first()
     if row is None:
         return None
     token = token_from(row)
     now = clock.now()
     if token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
         return None
-    if token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY:
+    touched = token.last_used_at
+    if touched is None or now - touched >= TOUCH_EVERY:
         with write:
             write.conn.execute(
                 api_tokens.update().where(_t.id == token.id).values(last_used_at=now)
             )
             write.commit()
-    return Principal(
+        touched = now
+    principal = Principal(
         kind="token",
         id=token.id,
         name=token.name,
         permissions=frozenset(token.permissions),
         scope=Scope.of(token.locations, token.channels),
     )
+    if remember_seconds > 0:
+        _known.put((read.database_key, hashed), _Known(principal, token.expires_at, touched))
+    return principal
+
+
+def remembered_principal(database_key: int, secret: str, seconds: float) -> Principal | None:
+    """The principal :func:`principal_for` found for this secret less than ``seconds`` ago,
+    if it is still good without asking the database: not expired since, and its last-used
+    time not yet due to be written. None means "look it up" (not "refused")."""
+    if seconds <= 0 or not secret.startswith(PREFIX):
+        return None
+    known = _known.get((database_key, digest(secret)), seconds)
+    if known is None:
+        return None
+    now = clock.now()
+    if known.expires_at is not None and known.expires_at <= now:
+        return None
+    if known.touched_at is None or now - known.touched_at >= TOUCH_EVERY:
+        return None
+    return known.principal
+
+
+@dataclass(frozen=True)
+class _Known:
+    principal: Principal
+    expires_at: datetime | None
+    touched_at: datetime | None
+
+
+class _KnownTokens:
+    """Valid tokens' principals by (database, secret hash), each for a few seconds. Bounded:
+    past ``capacity`` entries it starts again from empty."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self._capacity = capacity
+        self._entries: dict[tuple[int, str], tuple[float, _Known]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[int, str], seconds: float) -> _Known | None:
+        entry = self._entries.get(key)
+        if entry is None or time.monotonic() - entry[0] > seconds:
+            return None
+        return entry[1]
+
+    def put(self, key: tuple[int, str], known: _Known) -> None:
+        with self._lock:
+            if len(self._entries) >= self._capacity:
+                self._entries.clear()
+            self._entries[key] = (time.monotonic(), known)
+
+    def forget(self, database_key: int, token_id: int) -> None:
+        with self._lock:
+            for key in [
+                k
+                for k, (_at, known) in self._entries.items()
+                if k[0] == database_key and known.principal.id == token_id
+            ]:
+                del self._entries[key]
+
+
+_known = _KnownTokens()
 
 
 def _within(limit: frozenset[str] | None, wanted: list[str] | None, field: str) -> list[str] | None:
