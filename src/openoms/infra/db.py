@@ -166,6 +166,11 @@ class UnitOfWork:
             raise
         if self._readonly:
             conn = conn.execution_options(oms_readonly=True)
+            if conn.dialect.name == "postgresql":
+                # Under READ COMMITTED every statement sees its own snapshot, in a
+                # transaction or not; without one, a read costs no BEGIN and no ROLLBACK
+                # round trip. The pool sets the level back when the connection returns.
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
         self._conn = conn
         self._tx = conn.begin()
         return self
@@ -219,6 +224,11 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._writers = threading.Lock() if engine.dialect.name == "sqlite" else None
+
+    @property
+    def database_key(self) -> int:
+        """The key its units of work give as ``UnitOfWork.database_key``."""
+        return id(self.engine)
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> Database:

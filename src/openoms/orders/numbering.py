@@ -33,4 +33,7 @@ class OrderNumber:
         """The number the order got; on PostgreSQL read back after COMMIT."""
         if not self.at_commit:
             return self.provisional
-        return str(conn.execute(_NUMBER_OF, {"order_id": order_id}).scalar_one())
+        # After COMMIT, outside a transaction: one round trip instead of BEGIN, SELECT and
+        # the pool's ROLLBACK.
+        auto = conn.execution_options(isolation_level="AUTOCOMMIT")
+        return str(auto.execute(_NUMBER_OF, {"order_id": order_id}).scalar_one())
