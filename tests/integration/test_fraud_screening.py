@@ -6,11 +6,14 @@ from __future__ import annotations
 import random
 
 import pytest
+import sqlalchemy as sa
 
 from openoms.infra.db import Database
+from openoms.infra.outbox import outbox_events
+from openoms.inventory.queries import availability
 from openoms.orders import queries
 from openoms.orders.model import OrderStatus
-from openoms.orders.placement import LineInput, place_order
+from openoms.orders.placement import LineInput, Placed, place_order
 from openoms.payments.model import PaymentState
 from openoms.payments.services import order_payments, screening
 from openoms.payments.services.records import payments_of
@@ -166,3 +169,125 @@ def test_a_channel_refuses_bad_fraud_rules(db: Database) -> None:
     with pytest.raises(ValidationFailed) as e:
         make_channel(db, fraud_rules={"review_at": 90, "reject_at": 50, "rules": []})
     assert all(err.field.startswith("fraud_rules.") for err in e.value.errors)
+
+
+# --- an order with nothing to pay now: screened inside its placement's transaction --------
+
+
+def _commits_during(db: Database, action: object) -> int:
+    seen: list[str] = []
+
+    def record(*_args: object) -> None:
+        seen.append("commit")
+
+    sa.event.listen(db.engine, "commit", record)
+    try:
+        assert callable(action)
+        action()
+    finally:
+        sa.event.remove(db.engine, "commit", record)
+    return len(seen)
+
+
+def test_an_unpaid_order_is_placed_and_screened_in_one_commit(db: Database) -> None:
+    # given
+    gateways = gateways_for(db)
+    channel = make_channel(db, fraud_rules=STRICT)
+    sku, site = make_sku(db), make_location(db, lat=52.37, lon=4.89).code
+    stock(db, sku, site, 5)
+    data = _order(channel, LineInput(sku, 1, 2000), external_id=random_code("X"))
+    placed: list[Placed] = []
+    # when
+    commits = _commits_during(
+        db, lambda: placed.append(order_payments.place(db, gateways, data, None, actor="shop"))
+    )
+    # then
+    (first,) = placed
+    assert commits == 1
+    assert first.created
+    assert first.order.status is OrderStatus.ALLOCATED
+    assert not first.order.number.startswith("~")
+    (screened,) = [
+        e for e in queries.timeline(db.reader(), first.order.number) if e.kind == "fraud_screening"
+    ]
+    assert screened.data["decision"] == "accept"
+    # and the channel sending it again gets it back, screened once
+    again = order_payments.place(db, gateways, data, None, actor="shop")
+    assert (again.created, again.order.number) == (False, first.order.number)
+    assert _timeline_kinds(db, first.order.number).count("fraud_screening") == 1
+
+
+def test_an_unpaid_order_in_review_is_held_with_its_final_number_in_the_event(
+    db: Database,
+) -> None:
+    # given two earlier orders from the same email within the hour
+    gateways = gateways_for(db)
+    channel = make_channel(db, fraud_rules=STRICT)
+    sku, site = make_sku(db), make_location(db, lat=52.37, lon=4.89).code
+    stock(db, sku, site, 20)
+    email = f"{random_code('v').lower()}@example.com"
+    orders = [
+        order_payments.place(
+            db, gateways, _order(channel, LineInput(sku, 1, 2000), email=email), None, actor="shop"
+        ).order
+        for _ in range(3)
+    ]
+    # then the third waits in review, and its event names it by its real number
+    assert [o.status for o in orders] == [OrderStatus.ALLOCATED] * 2 + [OrderStatus.ON_HOLD]
+    held = orders[2]
+    assert held.hold_reason == "fraud"
+    with db.reader() as uow:
+        payloads = [
+            row.payload
+            for row in uow.conn.execute(
+                sa.select(outbox_events.c.payload).where(
+                    outbox_events.c.name == "order.fraud_review",
+                    outbox_events.c.aggregate == f"order:{held.number}",
+                )
+            )
+        ]
+    assert [p["number"] for p in payloads] == [held.number]
+    assert [r.order_number for r in screening.review_queue(db.reader()) if r.email == email] == [
+        held.number
+    ]
+
+
+def test_an_unpaid_order_from_a_blocked_address_is_cancelled_and_its_stock_freed(
+    db: Database,
+) -> None:
+    # given
+    gateways = gateways_for(db)
+    channel = make_channel(db, fraud_rules=STRICT)
+    screening.block(db.uow(), "ip", "192.0.2.0/24", actor="fin", note="bots")
+    sku, site = make_sku(db), make_location(db, lat=52.37, lon=4.89).code
+    stock(db, sku, site, 5)
+    data = _order(channel, LineInput(sku, 2, 2000))
+    # when
+    order = order_payments.place(db, gateways, data, None, Client("192.0.2.9"), actor="shop").order
+    # then
+    assert order.status is OrderStatus.CANCELLED
+    assert availability(db.reader(), [sku])[0].available == 5
+    assert "order.fraud_rejected" in _outbox_names(db, order.number)
+
+
+def test_an_unpaid_point_of_sale_order_is_not_screened(db: Database) -> None:
+    gateways = gateways_for(db)
+    channel = make_channel(db, kind="point_of_sale")
+    sku, site = make_sku(db), make_location(db, lat=52.37, lon=4.89).code
+    stock(db, sku, site, 5)
+    placed = order_payments.place(
+        db, gateways, _order(channel, LineInput(sku, 1, 2000)), None, actor="till"
+    )
+    assert placed.created
+    assert "fraud_screening" not in _timeline_kinds(db, placed.order.number)
+
+
+def _outbox_names(db: Database, number: str) -> list[str]:
+    with db.reader() as uow:
+        return list(
+            uow.conn.execute(
+                sa.select(outbox_events.c.name).where(
+                    outbox_events.c.aggregate == f"order:{number}"
+                )
+            ).scalars()
+        )

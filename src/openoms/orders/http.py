@@ -11,7 +11,7 @@ from openoms.customers.model import CustomerNotFound, customer_id_of
 from openoms.identity.model import Permission as P
 from openoms.identity.model import PermissionDenied
 from openoms.infra.db import Database
-from openoms.orders import change_sets, changes, lifecycle, placement, queries
+from openoms.orders import change_sets, changes, lifecycle, queries
 from openoms.orders.model import OrderNotFound, OrderStatus
 from openoms.orders.schemas import (
     AddressChangeIn,
@@ -84,14 +84,11 @@ def create_order(
             "payment.method",
             f"payment on terms is for company customers; {data.email} is no company's contact",
         )
-    placed = placement.place_order(db.uow(), data, actor=actor)
+    client = body.client.to_client() if body.client else None
+    placed = order_payments.place(db, gateways, data, payment, client, actor=actor)
     if not placed.created:
         response.status_code = status.HTTP_200_OK
-    client = body.client.to_client() if body.client else None
-    order = order_payments.after_placement(
-        db, gateways, placed.order, payment, client, created=placed.created, actor=actor
-    )
-    return OrderOut.of(order)
+    return OrderOut.of(placed.order)
 
 
 @router.get("/orders", dependencies=[permit(P.ORDERS_VIEW)])

@@ -5,15 +5,16 @@ what a shipment sends."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import structlog
 
 from openoms.channels import services as channels
 from openoms.infra.db import Database, UnitOfWork
-from openoms.orders import lifecycle
+from openoms.orders import lifecycle, placement
 from openoms.orders.model import HoldReason, Order, OrderStatus
 from openoms.orders.queries import load_order, order_id_of
-from openoms.payments.fraud import Decision
+from openoms.payments.fraud import Decision, Screening
 from openoms.payments.gateways import Gateways
 from openoms.payments.model import (
     CapturePolicy,
@@ -82,6 +83,41 @@ def _check_on_terms(db: Database, number: str) -> None:
                 "contact.",
                 number=number,
             )
+
+
+def place(
+    db: Database,
+    gateways: Gateways,
+    data: placement.OrderInput,
+    payment: PaymentInput | None,
+    client: Client | None = None,
+    *,
+    actor: str,
+) -> placement.Placed:
+    """Place an order and do what follows a new one (:func:`after_placement`).
+
+    An order with nothing to pay now is screened inside its placement's transaction (one
+    commit, not two); the decision is acted on after it commits, as ever. An order with a
+    payment is paid first and screened after, so the screening sees the card's checks.
+
+    Raises: what ``placement.place_order`` raises.
+    """
+    if payment is not None:
+        placed = placement.place_order(db.uow(), data, actor=actor)
+        order = after_placement(
+            db, gateways, placed.order, payment, client, created=placed.created, actor=actor
+        )
+        return placement.Placed(order, placed.created)
+    screen = partial(
+        screening.screen_in_transaction, client=client or Client(), actor=actor, paid=False
+    )
+    placed = placement.place_order(db.uow(), data, actor=actor, on_placement=screen)
+    found = placed.checked
+    if not isinstance(found, Screening) or found.decision is Decision.ACCEPT:
+        return placed  # not screened (sent before, or a till), or nothing to act on
+    screening.act_on(db, gateways, placed.order.id, found, actor=actor)
+    with db.reader() as uow:
+        return placement.Placed(load_order(uow, placed.order.id), created=True)
 
 
 def after_placement(

@@ -91,73 +91,101 @@ def screen_order(
     was taken, whose card and AVS/CVC results count. Returns the screening, or None when
     the channel is not screened.
     """
-    number = order.number
     with db.uow() as uow:
-        channel = channels.active_channel(uow, order.channel)
-        if channel.spec.kind is ChannelKind.POINT_OF_SALE:
+        result = screen_in_transaction(uow, order, client, actor=actor, paid=paid)
+        if result is None:
             return None
-        config = config_of(channel.spec.fraud_rules)
-        facts = _facts(uow, order, client, config, paid)
-        blocked = _blocklists.get(uow.database_key, lambda: _blocklist(uow))
-        result = screen(facts, config, blocked)
-        uow.conn.execute(
-            _INSERT,
-            {
-                "order_id": order.id,
-                "score": result.score,
-                "decision": result.decision.value,
-                "reasons": result.to_dict()["reasons"],
-                "email": order.email,
-                "ip": client.ip,
-                "device_id": client.device_id,
-                "card_fingerprint": facts.card_fingerprint,
-                "review_note": "",
-                "created_at": clock.now(),
-            },
-        )
-        lifecycle.write_event(
-            uow,
-            order.id,
-            actor,
-            "fraud_screening",
-            None,
-            None,
-            _summary(result),
-            result.to_dict(),
-        )
         if result.decision is Decision.REVIEW and order.status in HOLDABLE:
-            order = load_order(uow, order.id)  # as it is now, with its version
-            lifecycle.hold_in_transaction(
-                uow, order, HoldReason.FRAUD, actor=actor, note=f"fraud review: {_summary(result)}"
-            )
-            uow.record(
-                Event(
-                    "order.fraud_review",
-                    {"number": number, "score": result.score, "reasons": _messages(result)},
-                    f"order:{number}",
-                )
-            )
+            _hold_for_review(uow, order.id, result, actor=actor)
         uow.commit()
     if result.decision is Decision.REJECT:
-        from openoms.payments.services import order_payments
-
-        order_payments.cancel_order(
-            db,
-            gateways,
-            number,
-            actor=actor,
-            reason=f"rejected by fraud screening: {_summary(result)}",
-        )
-        with db.uow() as uow:
-            uow.record(
-                Event(
-                    "order.fraud_rejected",
-                    {"number": number, "score": result.score, "reasons": _messages(result)},
-                    f"order:{number}",
-                )
-            )
-            uow.commit()
+        _reject(db, gateways, order.number, result, actor=actor)
     return result
+
+
+def screen_in_transaction(
+    uow: UnitOfWork, order: Order, client: Client, *, actor: str, paid: bool
+) -> Screening | None:
+    """Read the facts, decide and record the screening (its row and a timeline event) in
+    the caller's transaction, without acting on the decision (see :func:`act_on`). Also
+    the hook that screens an unpaid order inside its placement's transaction, where the
+    order's number may still be provisional: nothing here uses it."""
+    channel = channels.active_channel(uow, order.channel)
+    if channel.spec.kind is ChannelKind.POINT_OF_SALE:
+        return None
+    config = config_of(channel.spec.fraud_rules)
+    facts = _facts(uow, order, client, config, paid)
+    blocked = _blocklists.get(uow.database_key, lambda: _blocklist(uow))
+    result = screen(facts, config, blocked)
+    uow.conn.execute(
+        _INSERT,
+        {
+            "order_id": order.id,
+            "score": result.score,
+            "decision": result.decision.value,
+            "reasons": result.to_dict()["reasons"],
+            "email": order.email,
+            "ip": client.ip,
+            "device_id": client.device_id,
+            "card_fingerprint": facts.card_fingerprint,
+            "review_note": "",
+            "created_at": clock.now(),
+        },
+    )
+    lifecycle.write_event(
+        uow, order.id, actor, "fraud_screening", None, None, _summary(result), result.to_dict()
+    )
+    return result
+
+
+def act_on(
+    db: Database, gateways: Gateways, order_id: int, result: Screening, *, actor: str
+) -> None:
+    """Follow a screening recorded by :func:`screen_in_transaction` once its transaction
+    committed: hold the order for review, or cancel it (voiding its payments)."""
+    if result.decision is Decision.REVIEW:
+        with db.uow() as uow:
+            _hold_for_review(uow, order_id, result, actor=actor)
+            uow.commit()
+    elif result.decision is Decision.REJECT:
+        with db.reader() as uow:
+            number = load_order(uow, order_id).number
+        _reject(db, gateways, number, result, actor=actor)
+
+
+def _hold_for_review(uow: UnitOfWork, order_id: int, result: Screening, *, actor: str) -> None:
+    order = load_order(uow, order_id)  # as it is now, with its version and final number
+    if order.status not in HOLDABLE:
+        return
+    lifecycle.hold_in_transaction(
+        uow, order, HoldReason.FRAUD, actor=actor, note=f"fraud review: {_summary(result)}"
+    )
+    uow.record(
+        Event(
+            "order.fraud_review",
+            {"number": order.number, "score": result.score, "reasons": _messages(result)},
+            f"order:{order.number}",
+        )
+    )
+
+
+def _reject(
+    db: Database, gateways: Gateways, number: str, result: Screening, *, actor: str
+) -> None:
+    from openoms.payments.services import order_payments
+
+    order_payments.cancel_order(
+        db, gateways, number, actor=actor, reason=f"rejected by fraud screening: {_summary(result)}"
+    )
+    with db.uow() as uow:
+        uow.record(
+            Event(
+                "order.fraud_rejected",
+                {"number": number, "score": result.score, "reasons": _messages(result)},
+                f"order:{number}",
+            )
+        )
+        uow.commit()
 
 
 def _summary(result: Screening) -> str:
