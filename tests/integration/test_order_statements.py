@@ -18,11 +18,12 @@ from openoms.infra.db import Database
 from openoms.orders.placement import LineInput, OrderInput, place_order
 from tests.builders import address, make_channel, make_location, make_skus, random_code, stock
 
-BUDGET = 12
+BUDGET = 12  # the issue's ceiling; each engine is held to what it does today:
+BY_ENGINE = {"sqlite": 12, "postgresql": 8}
 UTRECHT = {"latitude": 52.09, "longitude": 5.12}
 
 
-def test_a_three_line_order_from_a_known_customer_sends_at_most_12_statements(
+def test_a_three_line_order_from_a_known_customer_sends_at_most_12_statements_8_on_postgresql(
     db: Database,
 ) -> None:
     """Counted: every statement the engine executes during the one ``place_order`` call, as
@@ -51,7 +52,8 @@ def test_a_three_line_order_from_a_known_customer_sends_at_most_12_statements(
     # then
     assert placed.created
     assert len(placed.order.lines) == 3
-    assert len(seen) <= BUDGET, f"{len(seen)} statements:\n" + "\n".join(seen)
+    budget = min(BUDGET, BY_ENGINE[db.engine.dialect.name])
+    assert len(seen) <= budget, f"{len(seen)} statements:\n" + "\n".join(seen)
 
 
 def _order(channel: str, email: str, skus: list[str]) -> OrderInput:

@@ -1,0 +1,95 @@
+"""The database budget of one ``POST /api/v1/orders``, the whole request in-process: the
+token check, placement, fraud screening, the audit entry and the response. A deterministic
+guard on the round trips the order benchmark pays for (docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+from openoms.accounting import services as accounting
+from openoms.identity.model import Permission
+from openoms.infra.db import Database
+from openoms.infra.settings import Settings
+from openoms.web.app import create_app
+from tests.builders import make_channel, make_location, make_skus, make_token, random_code, stock
+from tests.integration.payment_setup import gateways_for
+
+# place_order (8 on PostgreSQL, 12 on SQLite with its BEGIN IMMEDIATE), screening (history,
+# velocity, its row, its timeline event), the audit entry
+BUDGET = {"postgresql": 13, "sqlite": 17}
+ADDRESS = {
+    "name": "Ann Buyer",
+    "line1": "Oudegracht 1",
+    "postal_code": "3511 AA",
+    "city": "Utrecht",
+    "country": "NL",
+    "latitude": 52.09,
+    "longitude": 5.12,
+}
+
+
+def test_an_unpaid_order_through_the_api_is_one_commit_and_few_statements(
+    db: Database, tmp_path: Any
+) -> None:
+    # given: a shop whose token was used a moment ago and whose customer exists
+    skus = make_skus(db, 3)
+    site = make_location(db, lat=52.37, lon=4.89).code
+    for sku in skus:
+        stock(db, sku, site, 10)
+    accounting.set_tax_rate(db.uow(), "NL", "", "0.21", "BTW")
+    channel = make_channel(db)
+    token = make_token(db, frozenset({Permission.ORDERS_CREATE}))
+    email = f"{random_code('c').lower()}@example.com"
+    settings = Settings(
+        secret_key="k" * 40,
+        embedded_worker=False,
+        mail_folder=str(tmp_path),
+        token_cache_seconds=60,
+    )
+    app = create_app(settings, db, gateways=gateways_for(db), carrier_apis={})
+
+    def body() -> dict[str, Any]:
+        return {
+            "channel": channel,
+            "external_id": random_code("X"),
+            "customer": {"email": email, "name": "Ann Buyer"},
+            "currency": "EUR",
+            "billing_address": ADDRESS,
+            "shipping_address": ADDRESS,
+            "lines": [{"sku": sku, "quantity": 1} for sku in skus],
+        }
+
+    async def place_two() -> tuple[list[int], list[str], int]:
+        transport = httpx.ASGITransport(app=app)
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(transport=transport, base_url="http://oms") as client:
+            first = await client.post("/api/v1/orders", json=body(), headers=headers)
+            statements: list[str] = []
+            commits: list[int] = []
+
+            def on_statement(_c: Any, _cur: Any, statement: str, *_a: Any) -> None:
+                statements.append(" ".join(statement.split())[:90])
+
+            def on_commit(_conn: Any) -> None:
+                commits.append(1)
+
+            sa.event.listen(db.engine, "before_cursor_execute", on_statement)
+            sa.event.listen(db.engine, "commit", on_commit)
+            try:
+                second = await client.post("/api/v1/orders", json=body(), headers=headers)
+            finally:
+                sa.event.remove(db.engine, "before_cursor_execute", on_statement)
+                sa.event.remove(db.engine, "commit", on_commit)
+            return [first.status_code, second.status_code], statements, len(commits)
+
+    # when
+    codes, statements, commits = asyncio.run(place_two())
+    # then
+    assert codes == [201, 201]
+    assert commits == 1
+    budget = BUDGET[db.engine.dialect.name]
+    assert len(statements) <= budget, f"{len(statements)} statements:\n" + "\n".join(statements)
