@@ -245,15 +245,25 @@ def _order(uow: UnitOfWork, row: Row[Any]) -> Order:
     )
 
 
-def history_before(uow: UnitOfWork, customer_id: int, order_id: int) -> tuple[int, int | None]:
-    """The customer's orders before this one, not cancelled: how many, and their average
-    total in the base currency (None when there are none with a base total)."""
-    row = uow.conn.execute(_HISTORY, {"customer_id": customer_id, "order_id": order_id}).one()
-    return int(row[0]), (int(row[1]) if row[1] is not None else None)
+def history_of(count: Any, average: Any) -> tuple[int, int | None]:
+    """The customer's orders before this one, not cancelled, from the two values of
+    :data:`HISTORY_BEFORE`: how many, and their average total in the base currency (None
+    when there are none with a base total)."""
+    return int(count or 0), (int(average) if average is not None else None)
 
 
-_HISTORY = sa.select(sa.func.count(), sa.func.avg(_o.base_total_amount)).where(
-    _o.customer_id == sa.bindparam("customer_id"),
-    _o.id < sa.bindparam("order_id"),
-    _o.status != OrderStatus.CANCELLED.value,
-)
+def _earlier(column: sa.ColumnElement[Any]) -> sa.ScalarSelect[Any]:
+    return (
+        sa.select(column)
+        .where(
+            _o.customer_id == sa.bindparam("customer_id"),
+            _o.id < sa.bindparam("order_id"),
+            _o.status != OrderStatus.CANCELLED.value,
+        )
+        .scalar_subquery()
+    )
+
+
+# The customer's history as two scalar subqueries (bound to ``customer_id`` and
+# ``order_id``), for a query that reads it with other facts in one round trip.
+HISTORY_BEFORE = (_earlier(sa.func.count()), _earlier(sa.func.avg(_o.base_total_amount)))

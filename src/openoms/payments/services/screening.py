@@ -18,7 +18,7 @@ from openoms.infra.config_cache import ConfigCache
 from openoms.infra.db import Database, UnitOfWork
 from openoms.orders import lifecycle
 from openoms.orders.model import HoldReason, Order, OrderStatus
-from openoms.orders.queries import history_before, load_order, order_id_of
+from openoms.orders.queries import HISTORY_BEFORE, history_of, load_order, order_id_of
 from openoms.payments.fraud import (
     DEFAULT_CONFIG,
     Blocklist,
@@ -207,7 +207,6 @@ def _facts(
     avs = cvc = None
     if card is not None and card.avs:
         avs, cvc = CheckResult(card.avs), CheckResult(card.cvc or "unavailable")
-    previous, average = history_before(uow, order.customer_id, order.id)
     total, currency = (
         (order.base_total_amount, order.base_currency)
         if order.base_total_amount is not None
@@ -219,9 +218,9 @@ def _facts(
     def since(kind: RuleKind) -> datetime:
         return now - timedelta(minutes=config.window_for(kind))
 
-    counts = _velocity(
+    counts, (previous, average) = _velocity(
         uow,
-        order.id,
+        order,
         [
             ("email", order.email, since(RuleKind.VELOCITY_EMAIL)),
             ("card", fingerprint, since(RuleKind.VELOCITY_CARD)),
@@ -261,12 +260,14 @@ def _window_count(column: sa.Column[Any], key: str) -> sa.ColumnElement[Any]:
     return sa.func.coalesce(sa.func.sum(sa.case((hit, 1), else_=0)), 0)
 
 
-# Built once: an identifier the order lacks is bound as NULL and matches nothing.
+# Built once: an identifier the order lacks is bound as NULL and matches nothing. The
+# customer's history comes along as two scalar subqueries: one round trip for both.
 _VELOCITY = sa.select(
     _window_count(_s.email, "email"),
     _window_count(_s.card_fingerprint, "card"),
     _window_count(_s.ip, "ip"),
     _window_count(_s.device_id, "device"),
+    *HISTORY_BEFORE,
 ).where(
     _s.order_id != sa.bindparam("order_id"),
     _s.created_at >= sa.bindparam("since"),
@@ -280,19 +281,25 @@ _VELOCITY = sa.select(
 
 
 def _velocity(
-    uow: UnitOfWork, order_id: int, wanted: list[tuple[str, str | None, datetime]]
-) -> list[int]:
+    uow: UnitOfWork, order: Order, wanted: list[tuple[str, str | None, datetime]]
+) -> tuple[list[int], tuple[int, int | None]]:
     """Earlier screenings sharing each identifier (email, card, ip, device) within its
-    window, plus this order, in one query; 0 for an identifier the order does not have."""
-    params: dict[str, Any] = {"order_id": order_id, "since": min(t for _k, _v, t in wanted)}
+    window, plus this order (0 for an identifier the order does not have), and the
+    customer's earlier orders (how many, their average base total): one query."""
+    params: dict[str, Any] = {
+        "order_id": order.id,
+        "customer_id": order.customer_id,
+        "since": min(t for _k, _v, t in wanted),
+    }
     for key, value, since in wanted:
         params[key] = value
         params[f"{key}_since"] = since
     row = uow.conn.execute(_VELOCITY, params).one()
-    return [
+    counts = [
         int(n) + 1 if value is not None else 0
-        for n, (_k, value, _t) in zip(row, wanted, strict=True)
+        for n, (_k, value, _t) in zip(row[:4], wanted, strict=True)
     ]
+    return counts, history_of(row[4], row[5])
 
 
 def _one_line(address: dict[str, Any]) -> str:
