@@ -55,21 +55,16 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the API (and run the background jobs in-process unless OMS_EMBEDDED_WORKER=0)."""
-    import uvicorn
+    from openoms.entrypoints.serving import serve as serve_app
+    from openoms.infra.logging import configure
 
     settings = get_settings()
     if setup:
         db_upgrade()
         demo(if_empty=True)
     _require_schema()
-    uvicorn.run(
-        "openoms.entrypoints.bootstrap:application",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers,
-        log_level=settings.log_level.lower(),
-    )
+    configure(settings.log_level, json=settings.log_json)
+    serve_app(host or settings.host, port or settings.port, workers, settings.log_level.lower())
 
 
 @app.command()

@@ -1,0 +1,178 @@
+"""``oms serve --workers N`` as an operator runs it: every worker gets connections (each has
+its own ``SO_REUSEPORT`` socket), a worker that dies is replaced, SIGTERM stops them all,
+and a port already taken is a clear error. Linux only: it reads /proc."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from openoms.entrypoints import serving
+
+OMS = str(Path(sys.executable).with_name("oms"))
+START_SECONDS = 60.0
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="reads /proc to see the worker processes"
+)
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    folder = tmp_path_factory.mktemp("serve")
+    values = {
+        **os.environ,
+        "OMS_DATABASE_URL": f"sqlite:///{folder / 'oms.db'}",
+        "OMS_EMBEDDED_WORKER": "0",
+        "OMS_LOG_LEVEL": "warning",
+        "OMS_SECRET_KEY": "s" * 40,
+        "OMS_MAIL_FOLDER": str(folder / "mail"),
+    }
+    subprocess.run([OMS, "db", "upgrade"], env=values, check=True, capture_output=True)
+    return values
+
+
+def test_every_worker_takes_connections_and_a_dead_one_is_replaced(env: dict[str, str]) -> None:
+    with _serving(env, workers=2) as (process, port):
+        workers = _children(process.pid)
+        assert len(workers) == 2
+        # when: 32 keep-alive clients connect at once, as a busy integration's pool does
+        clients = [httpx.Client(base_url=f"http://127.0.0.1:{port}") for _ in range(32)]
+        try:
+            assert all(c.get("/health").status_code == 200 for c in clients)
+            held = _connections_by_pid(port, workers)
+            # then: both workers hold some (all 32 on one of two sockets: p = 2**-31)
+            assert sum(held.values()) == 32
+            assert all(held[pid] > 0 for pid in workers), held
+        finally:
+            for c in clients:
+                c.close()
+        # when a worker dies, another takes its place and the server keeps answering
+        os.kill(workers[0], signal.SIGKILL)
+        deadline = time.monotonic() + START_SECONDS
+        while time.monotonic() < deadline:
+            now = _children(process.pid)
+            if len(now) == 2 and workers[0] not in now:
+                break
+            time.sleep(0.2)
+        assert workers[0] not in _children(process.pid)
+        assert len(_children(process.pid)) == 2
+        assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200
+    # SIGTERM (by _serving) stopped the parent and both workers
+    assert process.returncode == 0
+    for pid in workers[1:]:
+        assert not Path(f"/proc/{pid}").exists() or _zombie(pid)
+
+
+def test_a_port_already_taken_stops_the_server_with_an_error(env: dict[str, str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [OMS, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=START_SECONDS,
+        )
+    assert result.returncode != 0
+    assert "Address already in use" in result.stdout + result.stderr
+
+
+def _dies_at_once(_host: str, _port: int, _log_level: str) -> None:
+    raise SystemExit(1)  # as a worker does whose app cannot start
+
+
+def test_workers_that_keep_dying_stop_the_server_instead_of_restarting_forever() -> None:
+    supervisor = serving.Supervisor("127.0.0.1", 0, 2, "warning", target=_dies_at_once)
+    with pytest.raises(SystemExit) as stopped:
+        supervisor.run()
+    assert stopped.value.code == 3
+    assert len(supervisor.restarts) == serving.RESTARTS_ALLOWED
+    assert not any(p.is_alive() for p in supervisor.processes)
+
+
+@contextmanager
+def _serving(env: dict[str, str], workers: int) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [OMS, "serve", "--host", "127.0.0.1", "--port", str(port)]
+    process = subprocess.Popen([*command, "--workers", str(workers)], env=env)
+    try:
+        deadline = time.monotonic() + START_SECONDS
+        while time.monotonic() < deadline:
+            assert process.poll() is None, "oms serve exited while starting"
+            if len(_children(process.pid)) == workers and _answers(port):
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail(f"oms serve --workers {workers} did not start in {START_SECONDS}s")
+        # every worker listens once /health answers from all of them
+        time.sleep(1.0)
+        yield process, port
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=START_SECONDS)
+
+
+def _answers(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def _children(pid: int) -> list[int]:
+    """The server's worker processes (not multiprocessing's resource tracker)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in map(int, (task / "children").read_text().split()):
+            try:
+                command = Path(f"/proc/{child}/cmdline").read_bytes()
+            except FileNotFoundError:
+                continue
+            if b"resource_tracker" not in command and not _zombie(child):
+                found.append(child)
+    return found
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def _connections_by_pid(port: int, pids: list[int]) -> dict[int, int]:
+    """Established connections on ``port`` held by each of ``pids`` (from /proc/net/tcp)."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local_port = int(fields[1].rsplit(":", 1)[1], 16)
+            if local_port == port and fields[3] == "01":  # ESTABLISHED
+                inodes.add(fields[9])
+    held = {}
+    for pid in pids:
+        sockets = set()
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                sockets.add(target[8:-1])
+        held[pid] = len(sockets & inodes)
+    return held
