@@ -52,6 +52,13 @@ class Settings(BaseSettings):
     order_lookups_per_ip: int = Field(
         default=10, ge=1, description="order lookups by number and email per 15 minutes per address"
     )
+    request_threads: int = Field(
+        default=8,
+        ge=1,
+        le=256,
+        description="threads per server process that run request handlers; raise it when many "
+        "requests wait on slow outside services (payment gateways, carriers)",
+    )
     token_cache_seconds: float = Field(
         default=5.0,
         ge=0,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import anyio.to_thread
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
@@ -143,6 +144,11 @@ def create_app(
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Threads that run the (blocking) route handlers of this process. Few: each one
+        # holding a transaction waits for the interpreter lock between its statements, and
+        # with many runnable threads that wait grows, and row locks are held as long.
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = settings.request_threads
         worker = None
         if embedded_worker:
             from openoms.entrypoints.worker import BackgroundWorker
