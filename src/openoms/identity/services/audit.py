@@ -43,17 +43,21 @@ def record(
 ) -> None:
     """Append one entry, in the caller's transaction."""
     conn.execute(
-        audit_log.insert().values(
-            at=clock.now(),
-            actor=actor[:120],
-            action=action[:200],
-            target=target[:200] if target else None,
-            ip=origin.ip,
-            user_agent=(origin.user_agent or "")[:300] or None,
-            status=status,
-            data=data or {},
-        )
+        _INSERT,
+        {
+            "at": clock.now(),
+            "actor": actor[:120],
+            "action": action[:200],
+            "target": target[:200] if target else None,
+            "ip": origin.ip,
+            "user_agent": (origin.user_agent or "")[:300] or None,
+            "status": status,
+            "data": data or {},
+        },
     )
+
+
+_INSERT = audit_log.insert()  # built once: every API change writes one
 
 
 @dataclass
