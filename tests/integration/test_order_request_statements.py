@@ -93,3 +93,9 @@ def test_an_unpaid_order_through_the_api_is_one_commit_and_few_statements(
     assert commits == 1
     budget = BUDGET[db.engine.dialect.name]
     assert len(statements) <= budget, f"{len(statements)} statements:\n" + "\n".join(statements)
+    # the audit entry is written before the stock rows are locked, not while they are
+    audit = next(i for i, s in enumerate(statements) if s.startswith("INSERT INTO audit_log"))
+    hold = next(
+        i for i, s in enumerate(statements) if s.startswith(("WITH wanted", "UPDATE stock_levels"))
+    )
+    assert audit < hold

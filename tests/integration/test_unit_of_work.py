@@ -94,3 +94,62 @@ def test_sqlite_writers_of_one_process_queue_before_taking_a_connection(
             ).scalar()
             == 2
         )
+
+
+def _audit_rows(db: Database, actor: str) -> int:
+    from openoms.identity.orm import audit_log
+
+    with db.reader() as uow:
+        return int(
+            uow.conn.execute(
+                sa.select(sa.func.count()).select_from(audit_log).where(audit_log.c.actor == actor)
+            ).scalar_one()
+        )
+
+
+def test_a_request_audit_entry_written_early_is_written_again_after_a_rollback(
+    db: Database,
+) -> None:
+    """Placement writes the request's entry before it locks stock; when that attempt rolls
+    back (stock moved, plan again) the retry that commits must still write it, once."""
+    from openoms.identity.services.audit import Origin, RequestAudit
+    from openoms.infra.db import current_commit_record
+
+    actor = random_code("user:")
+    record = RequestAudit("POST", "/api/v1/orders", Origin("192.0.2.1"), actor=actor)
+    token = current_commit_record.set(record)
+    try:
+        with db.uow() as uow:  # the first attempt writes it early, then rolls back
+            uow.write_commit_record()
+            assert record.written
+        assert not record.written
+        with db.uow() as uow:  # the retry writes it early and commits
+            uow.write_commit_record()
+            uow.commit()
+        with db.uow() as uow:  # a later transaction of the same request does not repeat it
+            uow.commit()
+    finally:
+        current_commit_record.reset(token)
+    assert _audit_rows(db, actor) == 1
+
+
+def test_a_request_audit_entry_is_not_undone_by_a_rollback_that_did_not_write_it(
+    db: Database,
+) -> None:
+    from openoms.identity.services.audit import Origin, RequestAudit
+    from openoms.infra.db import current_commit_record
+
+    actor = random_code("user:")
+    record = RequestAudit("POST", "/api/v1/orders", Origin(), actor=actor)
+    token = current_commit_record.set(record)
+    try:
+        with db.uow() as uow:
+            uow.commit()  # writes it
+        with db.uow() as uow:  # writes nothing, rolls back
+            uow.write_commit_record()
+        with db.uow() as uow:
+            uow.commit()
+    finally:
+        current_commit_record.reset(token)
+    assert record.written
+    assert _audit_rows(db, actor) == 1

@@ -108,7 +108,12 @@ class CommitRecord(Protocol):
     """Something written once by the first write transaction that commits (the audit entry
     of the HTTP request that changed something)."""
 
-    def write(self, conn: Connection) -> None: ...
+    def write(self, conn: Connection) -> bool:
+        """Write it unless written already; True when this call wrote it."""
+        ...
+
+    def undo(self) -> None:
+        """The transaction that wrote it rolled back: the next one that commits writes it."""
 
 
 current_commit_record: contextvars.ContextVar[CommitRecord | None] = contextvars.ContextVar(
@@ -137,6 +142,7 @@ class UnitOfWork:
         self._writers = writers
         self._holds_writers = False
         self._events: list[Event] = []
+        self._wrote: CommitRecord | None = None
         self._conn: Connection | None = None
         self._tx: sa.RootTransaction | None = None
 
@@ -184,7 +190,10 @@ class UnitOfWork:
         try:
             if self._tx is not None and self._tx.is_active:
                 self._tx.rollback()
+                if self._wrote is not None:
+                    self._wrote.undo()
         finally:
+            self._wrote = None
             if self._conn is not None:
                 self._conn.close()
             self._conn = None
@@ -212,10 +221,25 @@ class UnitOfWork:
             claim = current_idempotency_claim.get()
             if claim is not None:
                 idempotency.mark_committed(self.conn, *claim)
-            commit_record = current_commit_record.get()
-            if commit_record is not None:
-                commit_record.write(self.conn)
-        self._tx.commit()
+            self.write_commit_record()
+        try:
+            self._tx.commit()
+        except BaseException:
+            if self._wrote is not None:
+                self._wrote.undo()
+            raise
+        finally:
+            self._wrote = None
+
+    def write_commit_record(self) -> None:
+        """Write the request's audit entry now instead of just before COMMIT (it is written
+        once either way, and again by a later transaction if this one rolls back): for a use
+        case about to lock contended rows, which then stay locked one statement less."""
+        if self._readonly or self._aside or self._wrote is not None:
+            return
+        record = current_commit_record.get()
+        if record is not None and record.write(self.conn):
+            self._wrote = record
 
 
 class Database:

@@ -79,9 +79,9 @@ class RequestAudit:
     data: dict[str, Any] = field(default_factory=dict)
     written: bool = False
 
-    def write(self, conn: Connection) -> None:
+    def write(self, conn: Connection) -> bool:
         if self.written or self.actor is None:
-            return
+            return False
         record(
             conn,
             self.actor,
@@ -91,6 +91,10 @@ class RequestAudit:
             data=self.data,
         )
         self.written = True
+        return True
+
+    def undo(self) -> None:
+        self.written = False
 
 
 @dataclass(frozen=True)
