@@ -9,10 +9,13 @@ read back: placing an order is the hottest write of the system, and every statem
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
 
 from openoms.channels.model import Channel
 from openoms.infra.db import UnitOfWork
@@ -65,17 +68,63 @@ def insert_order(uow: UnitOfWork, new: NewOrder, number: str, *, actor: str) -> 
     provisional)."""
     now = clock.now()
     values = _order_values(new, number, now)
-    order_id = int(uow.conn.execute(_INSERT_ORDER, values).scalar_one())
     lines = _lines(new)
-    uow.conn.execute(
-        _INSERT_LINES,
-        [
-            {"order_id": order_id, "sku_id": sku.id, "sku_code": line.sku, **_line_values(line)}
-            for line, (_, _, sku) in zip(lines, new.priced, strict=True)
-        ],
-    )
-    uow.conn.execute(_INSERT_EVENTS, _timeline(order_id, new, actor, now))
+    line_rows = [
+        {"sku_id": sku.id, "sku_code": line.sku, **_line_values(line)}
+        for line, (_, _, sku) in zip(lines, new.priced, strict=True)
+    ]
+    events = _timeline(new, actor, now)
+    if uow.dialect == "postgresql":
+        params = {f"o_{k}": v for k, v in values.items()}
+        for prefix, rows in (("l", line_rows), ("e", events)):
+            for i, row in enumerate(rows):
+                params.update({f"{prefix}{i}_{k}": v for k, v in row.items()})
+        statement = _all_at_once(
+            tuple(values), tuple(line_rows[0]), len(line_rows), tuple(events[0]), len(events)
+        )
+        order_id = int(uow.conn.execute(statement, params).scalar_one())
+        return Written(order_id, values, lines)
+    order_id = int(uow.conn.execute(_INSERT_ORDER, values).scalar_one())
+    uow.conn.execute(_INSERT_LINES, [{"order_id": order_id, **row} for row in line_rows])
+    uow.conn.execute(_INSERT_EVENTS, [{"order_id": order_id, **row} for row in events])
     return Written(order_id, values, lines)
+
+
+@functools.lru_cache(maxsize=32)
+def _all_at_once(
+    order_columns: tuple[str, ...],
+    line_columns: tuple[str, ...],
+    lines: int,
+    event_columns: tuple[str, ...],
+    events: int,
+) -> sa.Select[Any]:
+    """PostgreSQL: the order, its lines and its timeline as one statement (data-modifying
+    CTEs; the lines and events take the order's id from the first). Built once per number of
+    lines; values are bound as ``o_<column>``, ``l<i>_<column>``, ``e<i>_<column>``, typed
+    by their columns so they are converted (JSON, times) as in a plain INSERT."""
+    order = (
+        orders.insert()
+        .values({c: sa.bindparam(f"o_{c}", type_=orders.c[c].type) for c in order_columns})
+        .returning(orders.c.id)
+        .cte("new_order")
+    )
+
+    def rows(table: sa.Table, prefix: str, count: int, columns: tuple[str, ...]) -> sa.CTE:
+        selects = [
+            sa.select(
+                order.c.id,
+                *(sa.bindparam(f"{prefix}{i}_{c}", type_=table.c[c].type) for c in columns),
+            )
+            for i in range(count)
+        ]
+        source = selects[0] if count == 1 else sa.union_all(*selects)
+        return table.insert().from_select(["order_id", *columns], source).cte(f"new_{prefix}")
+
+    return (
+        sa.select(order.c.id)
+        .add_cte(rows(order_lines, "l", lines, line_columns))
+        .add_cte(rows(order_events, "e", events, event_columns))
+    )
 
 
 def record_created(uow: UnitOfWork, new: NewOrder, number: str) -> None:
@@ -169,12 +218,11 @@ def _line_values(line: OrderLine) -> dict[str, Any]:
     }
 
 
-def _timeline(order_id: int, new: NewOrder, actor: str, now: datetime) -> list[dict[str, Any]]:
+def _timeline(new: NewOrder, actor: str, now: datetime) -> list[dict[str, Any]]:
     def event(
         before: OrderStatus | None, after: OrderStatus, reason: str, **data: Any
     ) -> dict[str, Any]:
         return {
-            "order_id": order_id,
             "at": now,
             "actor": actor,
             "kind": "status_changed",
