@@ -149,6 +149,12 @@ def search_customers(
     return found, (encode_cursor({"before": ids[limit - 1]}) if more else None)
 
 
+# Built once: every order from a known customer starts with it.
+_ID_BY_EMAIL = sa.select(customer_emails.c.customer_id).where(
+    customer_emails.c.email == sa.bindparam("email")
+)
+
+
 def match_or_create(
     uow: UnitOfWork,
     email: str,
@@ -163,9 +169,7 @@ def match_or_create(
     on the unique email and reads the winner's row.
     """
     email = normalize_email(email)
-    found = uow.conn.execute(
-        sa.select(customer_emails.c.customer_id).where(customer_emails.c.email == email)
-    ).scalar()
+    found = uow.conn.execute(_ID_BY_EMAIL, {"email": email}).scalar()
     if found is not None:
         return int(found)
     spec = CustomerSpec(email=email, name=name, locale=locale, marketing_consent=marketing_consent)
