@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from stdnum import ean
 
@@ -181,3 +182,39 @@ def make_token(
         channels=channels,
     )
     return tokens.issue_token(db.uow(), spec, granter=granter).secret
+
+
+def make_carrier_service(
+    db: Database,
+    *,
+    countries: tuple[str, ...],
+    breaks: list[dict[str, Any]],
+    carrier_name: str = "Test Parcel",
+    service_name: str = "Standard",
+    prefix: str = "JD",
+    transit_days: dict[str, int] | None = None,
+) -> str:
+    """A carrier with one service, a zone per country (named as the country), these rate
+    breaks and transit days (1 day where not given); returns the service code."""
+    from openoms.fulfillment.services import setup
+
+    carrier = random_code("C")
+    setup.save_carrier(
+        db.uow(),
+        setup.CarrierSpec(carrier, carrier_name, "https://track.example/{tracking}", prefix),
+    )
+    service = random_code("S")
+    setup.save_service(
+        db.uow(),
+        setup.ServiceSpec(
+            carrier=carrier,
+            code=service,
+            name=service_name,
+            currency="EUR",
+            zones=[{"zone": c, "country": c} for c in countries],
+            breaks=breaks,
+            transit_days={c: (transit_days or {}).get(c, 1) for c in countries},
+            cutoff="17:00",
+        ),
+    )
+    return service

@@ -7,14 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from openoms.fulfillment.model import ShipmentStatus
-from openoms.fulfillment.services import picking, setup, shipping, tracking, work
+from openoms.fulfillment.services import picking, shipping, tracking, work
 from openoms.infra.db import Database
 from openoms.locations.model import LocationKind
 from openoms.orders.placement import LineInput, place_order
 from openoms.payments.gateways import Gateways
 from openoms.payments.services import order_payments
 from openoms.shared import clock
-from tests.builders import make_channel, make_location, make_sku, random_code, stock
+from tests.builders import make_carrier_service, make_channel, make_location, make_sku, stock
 from tests.integration.payment_setup import card, gateways_for
 from tests.integration.test_orders import _order
 
@@ -31,26 +31,14 @@ class Delivered:
 
 
 def return_carrier(db: Database) -> str:
-    carrier = random_code("C")
-    setup.save_carrier(
-        db.uow(),
-        setup.CarrierSpec(carrier, "Return Parcel", "https://track.example/{tracking}", "RP"),
+    return make_carrier_service(
+        db,
+        countries=("NL",),
+        breaks=[{"zone": "NL", "up_to_g": 20000, "base": 595}],
+        carrier_name="Return Parcel",
+        service_name="Return Standard",
+        prefix="RP",
     )
-    service = random_code("S")
-    setup.save_service(
-        db.uow(),
-        setup.ServiceSpec(
-            carrier=carrier,
-            code=service,
-            name="Return Standard",
-            currency="EUR",
-            zones=[{"zone": "NL", "country": "NL"}],
-            breaks=[{"zone": "NL", "up_to_g": 20000, "base": 595}],
-            transit_days={"NL": 1},
-            cutoff="17:00",
-        ),
-    )
-    return service
 
 
 def delivered_order(

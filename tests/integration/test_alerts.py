@@ -237,29 +237,9 @@ def test_a_late_shipment_the_database_does_not_know_is_still_an_alert(db: Databa
 
 
 def _shipped(db: Database) -> tuple[str, str, str, str]:
-    """An order picked, packed and shipped: (order, location, shipment, tracking number)."""
-    from openoms.fulfillment.services import picking, shipping
-    from tests.integration.payment_setup import gateways_for
-    from tests.integration.test_fulfilment import _carrier, _fo_of, _place, _warehouse
+    from tests.integration.test_fulfilment import shipped_order
 
-    service = _carrier(db)
-    loc, (bell, _tyre) = _warehouse(db)
-    number = _place(db, make_channel(db, locations=(loc,)), LineInput(bell, 1, 1500))
-    fo = _fo_of(db, number)
-    wave = picking.release_wave(
-        db.uow(), loc, picking.WaveCriteria(fulfilment_orders=(fo.number,)), actor="lead"
-    )
-    picking.scan(db.uow(), wave.pick_lists[0].number, bell, actor="picker")
-    shipping.pack(
-        db.uow(),
-        fo.number,
-        [shipping.PackageIn(length_mm=100, width_mm=100, height_mm=100, weight_g=300)],
-        actor="packer",
-    )
-    shipped = shipping.ship_and_capture(
-        db, gateways_for(db), fo.number, actor="packer", service=service
-    )
-    return number, loc, shipped.number, shipped.packages[0].tracking_number
+    return shipped_order(db)
 
 
 def test_a_carrier_exception_names_the_order_and_the_location_it_left(db: Database) -> None:

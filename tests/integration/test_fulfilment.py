@@ -41,37 +41,54 @@ from openoms.orders.queries import get_order, timeline
 from openoms.payments.services import order_payments
 from openoms.payments.services.records import payments_of
 from openoms.shared.errors import ValidationFailed
-from tests.builders import add_bins, make_channel, make_location, make_sku, random_code, stock
+from tests.builders import (
+    add_bins,
+    make_carrier_service,
+    make_channel,
+    make_location,
+    make_sku,
+    random_code,
+    stock,
+)
 from tests.integration.payment_setup import card, gateways_for
 from tests.integration.test_orders import _order
 
 
 def _carrier(db: Database) -> str:
     """A carrier with one service to NL and DE; returns the service code."""
-    carrier = random_code("C")
-    setup.save_carrier(
-        db.uow(),
-        setup.CarrierSpec(carrier, "Test Parcel", "https://track.example/{tracking}", "JD"),
+    return make_carrier_service(
+        db,
+        countries=("NL", "DE"),
+        breaks=[
+            {"zone": "NL", "up_to_g": 2000, "base": 495},
+            {"zone": "NL", "up_to_g": 10000, "base": 695, "per_kg": 50},
+            {"zone": "DE", "up_to_g": 10000, "base": 995},
+        ],
+        transit_days={"NL": 1, "DE": 2},
     )
-    service = random_code("S")
-    setup.save_service(
-        db.uow(),
-        setup.ServiceSpec(
-            carrier=carrier,
-            code=service,
-            name="Standard",
-            currency="EUR",
-            zones=[{"zone": "NL", "country": "NL"}, {"zone": "DE", "country": "DE"}],
-            breaks=[
-                {"zone": "NL", "up_to_g": 2000, "base": 495},
-                {"zone": "NL", "up_to_g": 10000, "base": 695, "per_kg": 50},
-                {"zone": "DE", "up_to_g": 10000, "base": 995},
-            ],
-            transit_days={"NL": 1, "DE": 2},
-            cutoff="17:00",
-        ),
+
+
+def shipped_order(db: Database) -> tuple[str, str, str, str]:
+    """An order of one unit picked, packed and shipped: (order, location, shipment,
+    tracking number)."""
+    service = _carrier(db)
+    loc, (bell, _tyre) = _warehouse(db)
+    number = _place(db, make_channel(db, locations=(loc,)), LineInput(bell, 1, 1500))
+    fo = _fo_of(db, number)
+    wave = picking.release_wave(
+        db.uow(), loc, picking.WaveCriteria(fulfilment_orders=(fo.number,)), actor="lead"
     )
-    return service
+    picking.scan(db.uow(), wave.pick_lists[0].number, bell, actor="picker")
+    shipping.pack(
+        db.uow(),
+        fo.number,
+        [shipping.PackageIn(length_mm=100, width_mm=100, height_mm=100, weight_g=300)],
+        actor="packer",
+    )
+    shipped = shipping.ship_and_capture(
+        db, gateways_for(db), fo.number, actor="packer", service=service
+    )
+    return number, loc, shipped.number, shipped.packages[0].tracking_number
 
 
 def _warehouse(db: Database) -> tuple[str, list[str]]:

@@ -29,7 +29,7 @@ from openoms.selfservice.links import CustomerLinks
 from openoms.shared import clock
 from openoms.shared.events import Event
 from tests.builders import make_channel, random_code
-from tests.integration.test_fulfilment import _carrier, _fo_of, _place, _warehouse
+from tests.integration.test_fulfilment import _carrier, _fo_of, _place, _warehouse, shipped_order
 
 FROM = "Velo Parts <orders@velo.example>"
 
@@ -123,27 +123,8 @@ def test_a_confirmation_in_the_customers_language_with_a_signed_link(
 def test_the_shipped_mail_has_carrier_tracking_link_and_eta(
     db: Database, smtp: tuple[Inbox, SmtpSender]
 ) -> None:
-    from openoms.fulfillment.services import picking, shipping
-    from tests.integration.payment_setup import gateways_for
-
     inbox, sender = smtp
-    service = _carrier(db)
-    loc, (bell, _tyre) = _warehouse(db)
-    number = _place(db, make_channel(db, locations=(loc,)), LineInput(bell, 1, 1500))
-    fo = _fo_of(db, number)
-    wave = picking.release_wave(
-        db.uow(), loc, picking.WaveCriteria(fulfilment_orders=(fo.number,)), actor="lead"
-    )
-    picking.scan(db.uow(), wave.pick_lists[0].number, bell, actor="picker")
-    shipping.pack(
-        db.uow(),
-        fo.number,
-        [shipping.PackageIn(length_mm=100, width_mm=100, height_mm=100, weight_g=300)],
-        actor="packer",
-    )
-    shipped = shipping.ship_and_capture(
-        db, gateways_for(db), fo.number, actor="packer", service=service
-    )
+    number, _loc, _shipment, tracking = shipped_order(db)
     dispatch_events(db)
     _deliver_all(db, sender)
     kinds = [m.kind for m in notifications.messages_of_order(db.reader(), number)]
@@ -153,7 +134,6 @@ def test_the_shipped_mail_has_carrier_tracking_link_and_eta(
     ]
     assert mail["Subject"] == f"Your order {number} is on its way"
     text = _part(mail, "text/plain")
-    tracking = shipped.packages[0].tracking_number
     assert f"https://track.example/{tracking}" in text
     assert "Test Parcel Standard" in text
     assert "Expected:" in text
