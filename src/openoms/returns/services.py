@@ -810,24 +810,7 @@ def _in_currency(uow: UnitOfWork, amount: int, currency: str, wanted: str) -> in
 
 def reject(uow: UnitOfWork, number: str, *, actor: str, reason: str) -> Return:
     """Raises: ReturnNotFound, IllegalReturnTransition, ValidationFailed (no reason)."""
-    if not reason.strip():
-        raise ValidationFailed.single("reason", "say why the return is rejected")
-    with uow:
-        ret = load_return(uow, number, lock=True)
-        _move(uow, ret, S.REJECTED, actor, f"Rejected: {reason.strip()}", {})
-        uow.conn.execute(
-            returns.update().where(_r.id == ret.id).values(decision_note=reason.strip())
-        )
-        uow.record(
-            Event(
-                "return.rejected",
-                {"number": number, "order": ret.order_number, "reason": reason.strip()},
-                f"return:{number}",
-            )
-        )
-        found = load_return(uow, number)
-        uow.commit()
-    return found
+    return _end_with_reason(uow, number, S.REJECTED, "rejected", actor=actor, reason=reason)
 
 
 def mark_in_transit(uow: UnitOfWork, number: str, *, actor: str) -> Return:
@@ -845,15 +828,26 @@ def close(uow: UnitOfWork, number: str, *, actor: str, reason: str) -> Return:
 
     Raises: ReturnNotFound, IllegalReturnTransition, ValidationFailed (no reason).
     """
-    if not reason.strip():
-        raise ValidationFailed.single("reason", "say why the return is closed")
+    return _end_with_reason(uow, number, S.CLOSED, "closed", actor=actor, reason=reason)
+
+
+def _end_with_reason(
+    uow: UnitOfWork, number: str, to: ReturnStatus, word: str, *, actor: str, reason: str
+) -> Return:
+    """Reject or close a return, saying why: on its timeline and in its ``return.<word>``
+    event; a rejection also keeps the reason as the decision's note."""
+    why = reason.strip()
+    if not why:
+        raise ValidationFailed.single("reason", f"say why the return is {word}")
     with uow:
         ret = load_return(uow, number, lock=True)
-        _move(uow, ret, S.CLOSED, actor, f"Closed: {reason.strip()}", {})
+        _move(uow, ret, to, actor, f"{word.capitalize()}: {why}", {})
+        if to is S.REJECTED:
+            uow.conn.execute(returns.update().where(_r.id == ret.id).values(decision_note=why))
         uow.record(
             Event(
-                "return.closed",
-                {"number": number, "order": ret.order_number, "reason": reason.strip()},
+                f"return.{word}",
+                {"number": number, "order": ret.order_number, "reason": why},
                 f"return:{number}",
             )
         )

@@ -115,7 +115,7 @@ def place(
     found = placed.checked
     if not isinstance(found, Screening) or found.decision is Decision.ACCEPT:
         return placed  # not screened (sent before, or a till), or nothing to act on
-    screening.act_on(db, gateways, placed.order.id, found, actor=actor)
+    screening.act_on(db, gateways, placed.order, found, actor=actor)
     with db.reader() as uow:
         return placement.Placed(load_order(uow, placed.order.id), created=True)
 

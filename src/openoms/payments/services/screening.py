@@ -139,18 +139,17 @@ def screen_in_transaction(
 
 
 def act_on(
-    db: Database, gateways: Gateways, order_id: int, result: Screening, *, actor: str
+    db: Database, gateways: Gateways, order: Order, result: Screening, *, actor: str
 ) -> None:
     """Follow a screening recorded by :func:`screen_in_transaction` once its transaction
-    committed: hold the order for review, or cancel it (voiding its payments)."""
+    committed (``order`` as placed, with its final number): hold the order for review, or
+    cancel it (voiding its payments)."""
     if result.decision is Decision.REVIEW:
         with db.uow() as uow:
-            _hold_for_review(uow, order_id, result, actor=actor)
+            _hold_for_review(uow, order.id, result, actor=actor)
             uow.commit()
     elif result.decision is Decision.REJECT:
-        with db.reader() as uow:
-            number = load_order(uow, order_id).number
-        _reject(db, gateways, number, result, actor=actor)
+        _reject(db, gateways, order.number, result, actor=actor)
 
 
 def _hold_for_review(uow: UnitOfWork, order_id: int, result: Screening, *, actor: str) -> None:
