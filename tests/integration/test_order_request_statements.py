@@ -19,8 +19,9 @@ from tests.builders import make_channel, make_location, make_skus, make_token, r
 from tests.integration.payment_setup import gateways_for
 
 # place_order (6 on PostgreSQL, 12 on SQLite with its BEGIN IMMEDIATE), screening (the
-# velocity counts with the customer's history, its row, its timeline event), the audit entry
-BUDGET = {"postgresql": 10, "sqlite": 16}
+# velocity counts with the customer's history, its row, its timeline event), the audit entry:
+# on PostgreSQL the last three are queued and written as one statement before the stock locks
+BUDGET = {"postgresql": 8, "sqlite": 16}
 ADDRESS = {
     "name": "Ann Buyer",
     "line1": "Oudegracht 1",
@@ -72,7 +73,7 @@ def test_an_unpaid_order_through_the_api_is_one_commit_and_few_statements(
             commits: list[int] = []
 
             def on_statement(_c: Any, _cur: Any, statement: str, *_a: Any) -> None:
-                statements.append(" ".join(statement.split())[:90])
+                statements.append(" ".join(statement.split()))
 
             def on_commit(_conn: Any) -> None:
                 commits.append(1)
@@ -92,9 +93,11 @@ def test_an_unpaid_order_through_the_api_is_one_commit_and_few_statements(
     assert codes == [201, 201]
     assert commits == 1
     budget = BUDGET[db.engine.dialect.name]
-    assert len(statements) <= budget, f"{len(statements)} statements:\n" + "\n".join(statements)
+    assert len(statements) <= budget, f"{len(statements)} statements:\n" + "\n".join(
+        s[:90] for s in statements
+    )
     # the audit entry is written before the stock rows are locked, not while they are
-    audit = next(i for i, s in enumerate(statements) if s.startswith("INSERT INTO audit_log"))
+    audit = next(i for i, s in enumerate(statements) if "INSERT INTO audit_log" in s)
     hold = next(
         i for i, s in enumerate(statements) if s.startswith(("WITH wanted", "UPDATE stock_levels"))
     )

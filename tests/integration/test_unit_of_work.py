@@ -153,3 +153,85 @@ def test_a_request_audit_entry_is_not_undone_by_a_rollback_that_did_not_write_it
         current_commit_record.reset(token)
     assert record.written
     assert _audit_rows(db, actor) == 1
+
+
+def _queued_audit_row(actor: str, action: str) -> dict[str, object]:
+    from openoms.shared import clock
+
+    return {"at": clock.now(), "actor": actor, "action": action, "data": {"n": action}}
+
+
+def test_rows_queued_for_later_are_written_at_commit_in_order_and_in_one_statement(
+    db: Database,
+) -> None:
+    from openoms.identity.orm import audit_log
+    from openoms.shared import clock
+
+    actor = random_code("user:")
+    event_id = random_code("evt-")
+    statements: list[str] = []
+
+    def on_statement(_c: object, _cur: object, statement: str, *_a: object) -> None:
+        statements.append(statement)
+
+    with db.uow() as uow:
+        uow.insert_later(audit_log, _queued_audit_row(actor, "first"))
+        uow.insert_later(
+            outbox_events,
+            {
+                "id": event_id,
+                "name": "test.queued",
+                "aggregate": "",
+                "payload": {"a": [1, 2]},
+                "occurred_at": clock.now(),
+            },
+        )
+        uow.insert_later(audit_log, _queued_audit_row(actor, "second"))
+        uow.insert_later(audit_log, _queued_audit_row(actor, "third"))
+        sa.event.listen(db.engine, "before_cursor_execute", on_statement)
+        try:
+            uow.commit()
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", on_statement)
+    # one statement on PostgreSQL; one per row on SQLite, where a statement costs no trip
+    assert len(statements) == (1 if db.engine.dialect.name == "postgresql" else 4)
+    with db.reader() as uow:
+        rows = uow.conn.execute(
+            sa.select(audit_log.c.action, audit_log.c.data, audit_log.c.at)
+            .where(audit_log.c.actor == actor)
+            .order_by(audit_log.c.id)
+        ).all()
+        payload = uow.conn.execute(
+            sa.select(outbox_events.c.payload).where(outbox_events.c.id == event_id)
+        ).scalar_one()
+    assert [r.action for r in rows] == ["first", "second", "third"]
+    assert rows[0].data == {"n": "first"}
+    assert rows[0].at.tzinfo is not None
+    assert payload == {"a": [1, 2]}
+
+
+def test_rows_queued_for_later_are_dropped_by_a_rollback(db: Database) -> None:
+    from openoms.identity.orm import audit_log
+
+    actor = random_code("user:")
+    with db.uow() as uow:
+        uow.insert_later(audit_log, _queued_audit_row(actor, "lost"))
+    with db.uow() as uow:  # the next transaction on the same pool writes nothing of it
+        uow.commit()
+    assert _audit_rows(db, actor) == 0
+
+
+def test_write_pending_writes_queued_rows_where_the_transaction_can_read_them(
+    db: Database,
+) -> None:
+    from openoms.identity.orm import audit_log
+
+    actor = random_code("user:")
+    with db.uow() as uow:
+        uow.insert_later(audit_log, _queued_audit_row(actor, "now"))
+        count = sa.select(sa.func.count()).select_from(audit_log).where(audit_log.c.actor == actor)
+        assert uow.conn.execute(count).scalar_one() == 0
+        uow.write_pending()
+        assert uow.conn.execute(count).scalar_one() == 1
+        uow.commit()  # nothing queued is written twice
+    assert _audit_rows(db, actor) == 1

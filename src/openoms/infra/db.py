@@ -13,6 +13,7 @@ PostgreSQL runs through psycopg 3.
 from __future__ import annotations
 
 import contextvars
+import functools
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -108,8 +109,9 @@ class CommitRecord(Protocol):
     """Something written once by the first write transaction that commits (the audit entry
     of the HTTP request that changed something)."""
 
-    def write(self, conn: Connection) -> bool:
-        """Write it unless written already; True when this call wrote it."""
+    def write(self, uow: UnitOfWork) -> bool:
+        """Write it (or queue it with :meth:`UnitOfWork.insert_later`) unless written
+        already; True when this call wrote it."""
         ...
 
     def undo(self) -> None:
@@ -142,6 +144,7 @@ class UnitOfWork:
         self._writers = writers
         self._holds_writers = False
         self._events: list[Event] = []
+        self._later: list[tuple[sa.Table, dict[str, Any]]] = []
         self._wrote: CommitRecord | None = None
         self._conn: Connection | None = None
         self._tx: sa.RootTransaction | None = None
@@ -199,6 +202,7 @@ class UnitOfWork:
             self._conn = None
             self._tx = None
             self._events.clear()
+            self._later.clear()
             self._release_writers()
 
     def _release_writers(self) -> None:
@@ -222,6 +226,7 @@ class UnitOfWork:
             if claim is not None:
                 idempotency.mark_committed(self.conn, *claim)
             self.write_commit_record()
+        self._write_later()
         try:
             self._tx.commit()
         except BaseException:
@@ -232,14 +237,72 @@ class UnitOfWork:
             self._wrote = None
 
     def write_commit_record(self) -> None:
-        """Write the request's audit entry now instead of just before COMMIT (it is written
-        once either way, and again by a later transaction if this one rolls back): for a use
-        case about to lock contended rows, which then stay locked one statement less."""
+        """Queue the request's audit entry now instead of just before COMMIT (it is written
+        once either way, and again by a later transaction if this one rolls back)."""
         if self._readonly or self._aside or self._wrote is not None:
             return
         record = current_commit_record.get()
-        if record is not None and record.write(self.conn):
+        if record is not None and record.write(self):
             self._wrote = record
+
+    def insert_later(self, table: sa.Table, row: dict[str, Any]) -> None:
+        """Queue a row that nothing reads back in this transaction (an audit entry, a
+        timeline event, a fraud screening's record). Queued rows are written together by
+        :meth:`write_pending`, or at the latest just before COMMIT: on PostgreSQL as one
+        statement, so three such rows cost one round trip instead of three. Rows of one
+        table keep their order; a rollback drops them."""
+        self._later.append((table, row))
+
+    def write_pending(self) -> None:
+        """Write the request's audit entry and the queued rows now: for a use case about to
+        lock contended rows, which then stay locked for no statement of that kind, or about
+        to read what it queued."""
+        self.write_commit_record()
+        self._write_later()
+
+    def _write_later(self) -> None:
+        if not self._later:
+            return
+        queued, self._later = self._later, []
+        if self.dialect != "postgresql":
+            for table, row in queued:
+                self.conn.execute(_plain_insert(table), row)
+            return
+        groups: dict[tuple[sa.Table, tuple[str, ...]], list[dict[str, Any]]] = {}
+        for table, row in queued:
+            groups.setdefault((table, tuple(row)), []).append(row)
+        params = {
+            f"w{g}_{r}_{column}": value
+            for g, rows in enumerate(groups.values())
+            for r, row in enumerate(rows)
+            for column, value in row.items()
+        }
+        shape = tuple((table, columns, len(rows)) for (table, columns), rows in groups.items())
+        self.conn.execute(_inserts_at_once(shape), params)
+
+
+@functools.lru_cache(maxsize=64)
+def _plain_insert(table: sa.Table) -> sa.Insert:
+    return table.insert()
+
+
+@functools.lru_cache(maxsize=64)
+def _inserts_at_once(shape: tuple[tuple[sa.Table, tuple[str, ...], int], ...]) -> sa.Insert:
+    """PostgreSQL: several tables' rows as one INSERT whose other INSERTs are data-modifying
+    CTEs (each runs once, whether read or not). A table's rows are one multi-row INSERT, so
+    they keep their order. Values are bound as ``w<group>_<row>_<column>``, typed by their
+    columns; built once per shape."""
+    inserts = [
+        table.insert().values(
+            [
+                {c: sa.bindparam(f"w{g}_{r}_{c}", type_=table.c[c].type) for c in columns}
+                for r in range(count)
+            ]
+        )
+        for g, (table, columns, count) in enumerate(shape)
+    ]
+    *first, last = inserts
+    return last.add_cte(*(insert.cte(f"w{g}") for g, insert in enumerate(first)))
 
 
 class Database:

@@ -242,20 +242,25 @@ def write_event(
     after: OrderStatus | None,
     reason: str | None,
     data: dict[str, Any],
+    *,
+    later: bool = False,
 ) -> None:
-    uow.conn.execute(
-        _EVENT,
-        {
-            "order_id": order_id,
-            "at": clock.now(),
-            "actor": actor,
-            "kind": kind,
-            "from_status": before.value if before else None,
-            "to_status": after.value if after else None,
-            "reason": reason,
-            "data": data,
-        },
-    )
+    """Append a timeline event; ``later``: queued with the unit of work's other rows that
+    nothing reads back in the transaction (``UnitOfWork.insert_later``)."""
+    row = {
+        "order_id": order_id,
+        "at": clock.now(),
+        "actor": actor,
+        "kind": kind,
+        "from_status": before.value if before else None,
+        "to_status": after.value if after else None,
+        "reason": reason,
+        "data": data,
+    }
+    if later:
+        uow.insert_later(order_events, row)
+    else:
+        uow.conn.execute(_EVENT, row)
 
 
 _EVENT = order_events.insert()

@@ -162,7 +162,7 @@ def _place(
         checked = None
         if on_placement is not None:
             checked = on_placement(uow, writer.as_order(written, number.provisional, new, []))
-        uow.write_commit_record()  # before the stock rows' locks, not under them
+        uow.write_pending()  # the audit entry and queued rows: before the stock locks
         owner = allocation.stock_owner(written.order_id)
         taken: list[Allocation] = []
         if expected is not None and data.reservations_from is not None:

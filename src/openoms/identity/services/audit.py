@@ -42,19 +42,27 @@ def record(
     data: dict[str, Any] | None = None,
 ) -> None:
     """Append one entry, in the caller's transaction."""
-    conn.execute(
-        _INSERT,
-        {
-            "at": clock.now(),
-            "actor": actor[:120],
-            "action": action[:200],
-            "target": target[:200] if target else None,
-            "ip": origin.ip,
-            "user_agent": (origin.user_agent or "")[:300] or None,
-            "status": status,
-            "data": data or {},
-        },
-    )
+    conn.execute(_INSERT, _entry(actor, action, target, origin, status, data))
+
+
+def _entry(
+    actor: str,
+    action: str,
+    target: str | None,
+    origin: Origin,
+    status: int | None,
+    data: dict[str, Any] | None,
+) -> dict[str, Any]:
+    return {
+        "at": clock.now(),
+        "actor": actor[:120],
+        "action": action[:200],
+        "target": target[:200] if target else None,
+        "ip": origin.ip,
+        "user_agent": (origin.user_agent or "")[:300] or None,
+        "status": status,
+        "data": data or {},
+    }
 
 
 _INSERT = audit_log.insert()  # built once: every API change writes one
@@ -79,16 +87,12 @@ class RequestAudit:
     data: dict[str, Any] = field(default_factory=dict)
     written: bool = False
 
-    def write(self, conn: Connection) -> bool:
+    def write(self, uow: UnitOfWork) -> bool:
         if self.written or self.actor is None:
             return False
-        record(
-            conn,
-            self.actor,
-            self.action or f"{self.method} {self.path}",
-            target=self.target,
-            origin=self.origin,
-            data=self.data,
+        action = self.action or f"{self.method} {self.path}"
+        uow.insert_later(
+            audit_log, _entry(self.actor, action, self.target, self.origin, None, self.data)
         )
         self.written = True
         return True

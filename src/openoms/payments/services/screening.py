@@ -39,7 +39,6 @@ from openoms.shared.events import Event
 
 _s = fraud_screenings.c
 _b = fraud_blocklist.c
-_INSERT = fraud_screenings.insert()
 HOLDABLE = (
     OrderStatus.PLACED,
     OrderStatus.CONFIRMED,
@@ -96,6 +95,7 @@ def screen_order(
         if result is None:
             return None
         if result.decision is Decision.REVIEW and order.status in HOLDABLE:
+            uow.write_pending()  # the screening's event before the hold's
             _hold_for_review(uow, order.id, result, actor=actor)
         uow.commit()
     if result.decision is Decision.REJECT:
@@ -117,8 +117,8 @@ def screen_in_transaction(
     facts = _facts(uow, order, client, config, paid)
     blocked = _blocklists.get(uow.database_key, lambda: _blocklist(uow))
     result = screen(facts, config, blocked)
-    uow.conn.execute(
-        _INSERT,
+    uow.insert_later(
+        fraud_screenings,
         {
             "order_id": order.id,
             "score": result.score,
@@ -133,7 +133,15 @@ def screen_in_transaction(
         },
     )
     lifecycle.write_event(
-        uow, order.id, actor, "fraud_screening", None, None, _summary(result), result.to_dict()
+        uow,
+        order.id,
+        actor,
+        "fraud_screening",
+        None,
+        None,
+        _summary(result),
+        result.to_dict(),
+        later=True,
     )
     return result
 
