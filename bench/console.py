@@ -159,6 +159,8 @@ def _url(client: TestClient, scratch: Scratch, path: str | None) -> str:
             url = "/console/orders" + text[start : text.index('"', start)].replace("&amp;", "&")
         return url
     today = clock.now().date()
+    if customer is None:
+        raise RuntimeError("the scratch database has no orders to browse")
     return path.format(
         email=email,
         customer=customer_number(int(customer)),

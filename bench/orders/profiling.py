@@ -66,7 +66,7 @@ def _run_handlers_inline() -> None:
     async def inline(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return func(*args, **kwargs)
 
-    starlette.concurrency.run_in_threadpool = inline  # type: ignore[assignment]
+    starlette.concurrency.run_in_threadpool = inline
     # the modules that imported it by name (fastapi.telemetry exists in recent releases)
     for name in ("fastapi.routing", "fastapi.dependencies.utils", "fastapi.telemetry._api"):
         try:

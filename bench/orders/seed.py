@@ -54,8 +54,8 @@ def seed_shop(db: Database, sku_count: int, units: int, customer_count: int) -> 
     accounting.set_tax_rate(db.uow(), "NL", "", "0.21", "BTW")
     _customers(db, emails)
     granter = Principal("user", 0, "bench", frozenset(Permission))
-    spec = tokens.TokenSpec("Bench web shop", [Permission.ORDERS_CREATE])
-    token = tokens.issue_token(db.uow(), spec, granter=granter).secret
+    token_spec = tokens.TokenSpec("Bench web shop", [Permission.ORDERS_CREATE])
+    token = tokens.issue_token(db.uow(), token_spec, granter=granter).secret
     return Shop(CHANNEL, skus, emails, LOCATIONS[0][0], token)
 
 
