@@ -2,11 +2,13 @@
 
 import threading
 import time
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine.interfaces import CacheStats
 
-from openoms.infra.db import Database
+from openoms.infra.db import Database, UnitOfWork
 from openoms.infra.outbox import outbox_events
 from openoms.infra.sequences import next_number, sequences
 from openoms.shared.events import Event
@@ -169,12 +171,14 @@ def test_rows_queued_for_later_are_written_at_commit_in_order_and_in_one_stateme
 
     actor = random_code("user:")
     event_id = random_code("evt-")
-    statements: list[str] = []
+    statements: list[tuple[str, bool]] = []
 
-    def on_statement(_c: object, _cur: object, statement: str, *_a: object) -> None:
-        statements.append(statement)
+    def on_statement(
+        _c: object, _cur: object, statement: str, _p: object, context: Any, _m: bool
+    ) -> None:
+        statements.append((statement, context.cache_hit is CacheStats.CACHE_HIT))
 
-    with db.uow() as uow:
+    def queue_and_commit(uow: UnitOfWork, event_id: str) -> None:
         uow.insert_later(audit_log, _queued_audit_row(actor, "first"))
         uow.insert_later(
             outbox_events,
@@ -188,13 +192,20 @@ def test_rows_queued_for_later_are_written_at_commit_in_order_and_in_one_stateme
         )
         uow.insert_later(audit_log, _queued_audit_row(actor, "second"))
         uow.insert_later(audit_log, _queued_audit_row(actor, "third"))
+        uow.commit()
+
+    with db.uow() as uow:
+        queue_and_commit(uow, random_code("evt-"))
+    with db.uow() as uow:  # the same shape again
         sa.event.listen(db.engine, "before_cursor_execute", on_statement)
         try:
-            uow.commit()
+            queue_and_commit(uow, event_id)
         finally:
             sa.event.remove(db.engine, "before_cursor_execute", on_statement)
-    # one statement on PostgreSQL; one per row on SQLite, where a statement costs no trip
+    # one statement on PostgreSQL; one per row on SQLite, where a statement costs no trip;
+    # either way compiled once, not at every commit
     assert len(statements) == (1 if db.engine.dialect.name == "postgresql" else 4)
+    assert all(cached for _s, cached in statements)
     with db.reader() as uow:
         rows = uow.conn.execute(
             sa.select(audit_log.c.action, audit_log.c.data, audit_log.c.at)
@@ -204,7 +215,7 @@ def test_rows_queued_for_later_are_written_at_commit_in_order_and_in_one_stateme
         payload = uow.conn.execute(
             sa.select(outbox_events.c.payload).where(outbox_events.c.id == event_id)
         ).scalar_one()
-    assert [r.action for r in rows] == ["first", "second", "third"]
+    assert [r.action for r in rows] == ["first", "second", "third"] * 2
     assert rows[0].data == {"n": "first"}
     assert rows[0].at.tzinfo is not None
     assert payload == {"a": [1, 2]}
