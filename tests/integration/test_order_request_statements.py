@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
+from sqlalchemy.engine.interfaces import CacheStats
 
 from openoms.accounting import services as accounting
 from openoms.identity.model import Permission
@@ -70,10 +71,15 @@ def test_an_unpaid_order_through_the_api_is_one_commit_and_few_statements(
         async with httpx.AsyncClient(transport=transport, base_url="http://oms") as client:
             first = await client.post("/api/v1/orders", json=body(), headers=headers)
             statements: list[str] = []
+            compiled_again: list[str] = []
             commits: list[int] = []
 
-            def on_statement(_c: Any, _cur: Any, statement: str, *_a: Any) -> None:
+            def on_statement(
+                _c: Any, _cur: Any, statement: str, _p: Any, context: Any, _m: bool
+            ) -> None:
                 statements.append(" ".join(statement.split()))
+                if context.compiled is not None and context.cache_hit is not CacheStats.CACHE_HIT:
+                    compiled_again.append(statements[-1][:90])
 
             def on_commit(_conn: Any) -> None:
                 commits.append(1)
@@ -85,6 +91,7 @@ def test_an_unpaid_order_through_the_api_is_one_commit_and_few_statements(
             finally:
                 sa.event.remove(db.engine, "before_cursor_execute", on_statement)
                 sa.event.remove(db.engine, "commit", on_commit)
+            assert not compiled_again, "compiled at every order:\n" + "\n".join(compiled_again)
             return [first.status_code, second.status_code], statements, len(commits)
 
     # when
