@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from openoms.shared.errors import Conflict, FieldError, NotFound
 
@@ -53,6 +54,11 @@ class PostalAddress:
     phone: str = ""
     latitude: float | None = None
     longitude: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Its fields as stored in an order's or a customer's JSON column (what
+        ``dataclasses.asdict`` gives, at a tenth of its cost: every order stores two)."""
+        return dict(vars(self))
 
     def check(self, prefix: str) -> list[FieldError]:
         from openoms.locations.model import country_codes

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -161,8 +161,8 @@ def _order_values(new: NewOrder, number: str, now: datetime) -> dict[str, Any]:
         "status": new.status.value,
         "priority": priority_of(data.special_codes),
         "special_codes": [c.value for c in data.special_codes],
-        "billing_address": asdict(data.billing_address),
-        "shipping_address": asdict(data.shipping_address) if data.shipping_address else None,
+        "billing_address": data.billing_address.as_dict(),
+        "shipping_address": data.shipping_address.as_dict() if data.shipping_address else None,
         "pickup_location": data.pickup_location,
         "shipping_service": data.shipping_service,
         "subtotal_amount": totals.subtotal,
