@@ -53,7 +53,7 @@ class Settings(BaseSettings):
         default=10, ge=1, description="order lookups by number and email per 15 minutes per address"
     )
     request_threads: int = Field(
-        default=8,
+        default=4,
         ge=1,
         le=256,
         description="threads per server process that run request handlers; raise it when many "
