@@ -11,9 +11,10 @@ most of twelve tries, and the busier worker set the tail latency.
 So the parent accepts, and hands each new connection to the next worker in turn over a
 Unix socket (``SCM_RIGHTS``); the worker serves it as if it had accepted it. Accepting is
 all the parent does with a connection: the requests go straight to the worker. 16
-connections land 8/8. The parent also restarts a worker that dies and stops them all on
-SIGINT or SIGTERM. Where file descriptors cannot be passed (Windows), uvicorn's own
-workers serve.
+connections land 8/8. A worker says when its app has started; until then (a replacement
+still importing the app takes seconds) it is dealt nothing while another worker is up.
+The parent also restarts a worker that dies and stops them all on SIGINT or SIGTERM.
+Where file descriptors cannot be passed (Windows), uvicorn's own workers serve.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ RESTARTS_ALLOWED = 5
 RESTART_WINDOW_SECONDS = 60.0
 STOP_SECONDS = 15.0
 BACKLOG = 2048  # uvicorn's default
+READY = b"ready"  # a worker to its parent, once its app has started
 
 log = structlog.get_logger()
 
@@ -87,6 +89,7 @@ class HandedConnectionsServer(uvicorn.Server):
         loop = asyncio.get_running_loop()
         self.channel.setblocking(False)
         loop.add_reader(self.channel.fileno(), self._take, loop)
+        self.channel.send(READY)
 
     def _protocol(self) -> asyncio.Protocol:
         protocol: asyncio.Protocol = self.config.http_protocol_class(  # type: ignore[call-arg]
@@ -135,6 +138,8 @@ class Supervisor:
         self.context = multiprocessing.get_context("spawn")
         self.processes: list[BaseProcess] = []
         self.channels: list[socket.socket] = []
+        self.ready: list[bool] = []
+        self.selector = selectors.DefaultSelector()
         self.restarts: deque[float] = deque()
         self.turn = 0
         self.stopping = False
@@ -156,19 +161,24 @@ class Supervisor:
 
     def _supervise(self) -> None:
         host, port = self.listener.getsockname()[:2]
-        started = [self._start() for _ in range(self.count)]
-        self.processes = [p for p, _c in started]
-        self.channels = [c for _p, c in started]
+        self.selector.register(self.listener, selectors.EVENT_READ)
+        for _ in range(self.count):
+            process, channel = self._start()
+            self.processes.append(process)
+            self.channels.append(channel)
+            self.ready.append(False)
         log.info("serve.started", workers=self.count, url=f"http://{host}:{port}")
-        with selectors.DefaultSelector() as selector:
-            selector.register(self.listener, selectors.EVENT_READ)
-            try:
-                while not self.stopping:
-                    if selector.select(timeout=0.5):
+        try:
+            while not self.stopping:
+                for key, _events in self.selector.select(timeout=0.5):
+                    if key.fileobj is self.listener:
                         self._deal()
-                    self._replace_dead()
-            finally:
-                self._stop_all()
+                    else:
+                        self._heard_from(key.data)
+                self._replace_dead()
+        finally:
+            self._stop_all()
+            self.selector.close()
 
     def _start(self) -> tuple[BaseProcess, socket.socket]:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -178,12 +188,29 @@ class Supervisor:
         process.start()
         theirs.close()  # the worker has its own copy
         ours.setblocking(False)
+        self.selector.register(ours, selectors.EVENT_READ, data=ours)
         return process, ours
 
+    def _heard_from(self, channel: socket.socket) -> None:
+        """A worker said it is ready, or hung up (it died: ``_replace_dead`` sees to it)."""
+        try:
+            message = channel.recv(16)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            message = b""
+        i = self.channels.index(channel)
+        if message == READY:
+            self.ready[i] = True
+        elif not message:
+            self.ready[i] = False
+            self.selector.unregister(channel)
+
     def _deal(self) -> None:
-        """Accept every connection waiting and send each to the next worker that takes it
-        (one that died or whose queue is full is skipped; with none, the connection is
-        closed)."""
+        """Accept every connection waiting and send each to the next worker that is ready
+        and takes it (one that died or whose queue is full is skipped). While no worker is
+        ready (the server is starting), to the next one that takes it, which serves it once
+        started; with none, the connection is closed."""
         while True:
             try:
                 connection, _address = self.listener.accept()
@@ -193,16 +220,21 @@ class Supervisor:
                 log.warning("serve.accept_failed", error=str(error))
                 return
             with connection:
-                for _ in range(len(self.channels)):
-                    channel = self.channels[self.turn % len(self.channels)]
-                    self.turn += 1
-                    try:
-                        socket.send_fds(channel, [b"c"], [connection.fileno()])
-                        break
-                    except OSError:
-                        continue
-                else:
+                if not self._hand(connection, ready_only=any(self.ready)):
                     log.warning("serve.no_worker_took_a_connection")
+
+    def _hand(self, connection: socket.socket, *, ready_only: bool) -> bool:
+        for _ in range(len(self.channels)):
+            i = self.turn % len(self.channels)
+            self.turn += 1
+            if ready_only and not self.ready[i]:
+                continue
+            try:
+                socket.send_fds(self.channels[i], [b"c"], [connection.fileno()])
+                return True
+            except OSError:
+                continue
+        return False
 
     def _replace_dead(self) -> None:
         for i, process in enumerate(self.processes):
@@ -223,7 +255,11 @@ class Supervisor:
                 return
             log.warning("serve.worker_restarted", pid=process.pid, exitcode=process.exitcode)
             self.restarts.append(now)
-            self.channels[i].close()
+            old = self.channels[i]
+            if old.fileno() in self.selector.get_map():
+                self.selector.unregister(old)
+            old.close()
+            self.ready[i] = False
             self.processes[i], self.channels[i] = self._start()
 
     def _stop(self, _signum: int, _frame: FrameType | None) -> None:
