@@ -91,15 +91,23 @@ def test_concurrent_orders_get_consecutive_numbers(postgres_db: Database) -> Non
     channel = make_channel(postgres_db)
 
     with ThreadPoolExecutor(12) as pool:
-        numbers = list(
+        placed = list(
             pool.map(
-                lambda _: (
-                    place_order(postgres_db.uow(), _input(channel, sku), actor="t").order.number
-                ),
+                lambda _: place_order(postgres_db.uow(), _input(channel, sku), actor="t").order,
                 range(60),
             )
         )
 
+    numbers = [o.number for o in placed]
+    with postgres_db.reader() as uow:  # each as the trigger told its own connection
+        stored = dict(
+            uow.conn.execute(
+                sa.select(orders.c.id, orders.c.number).where(
+                    orders.c.id.in_([o.id for o in placed])
+                )
+            ).all()
+        )
+    assert {o.id: o.number for o in placed} == stored
     serials = sorted(_serial(n) for n in numbers)
     assert len(set(serials)) == 60
     with postgres_db.reader() as uow:
@@ -109,3 +117,33 @@ def test_concurrent_orders_get_consecutive_numbers(postgres_db: Database) -> Non
             .where(orders.c.number.between(numbers and min(numbers), max(numbers)))
         ).scalar_one()
     assert between == serials[-1] - serials[0] + 1  # no number skipped in between
+
+
+@pytest.mark.postgres
+def test_the_number_is_read_back_where_notices_are_not_sent(postgres_url: str) -> None:
+    """A server (or role) with ``client_min_messages`` above NOTICE does not tell the
+    connection the number at COMMIT: it is read back instead."""
+    quiet = Database.from_url(f"{postgres_url}?options=-c%20client_min_messages%3Dwarning")
+    try:
+        [sku] = make_skus(quiet, 1)
+        stock(quiet, sku, make_location(quiet).code, 10)
+        channel = make_channel(quiet)
+        seen: list[str] = []
+
+        def on_statement(_c: object, _cur: object, statement: str, *_a: object) -> None:
+            seen.append(statement)
+
+        sa.event.listen(quiet.engine, "before_cursor_execute", on_statement)
+        try:
+            order = place_order(quiet.uow(), _input(channel, sku), actor="t").order
+        finally:
+            sa.event.remove(quiet.engine, "before_cursor_execute", on_statement)
+        with quiet.reader() as uow:
+            stored = uow.conn.execute(
+                sa.select(orders.c.number).where(orders.c.id == order.id)
+            ).scalar_one()
+    finally:
+        quiet.dispose()
+    assert order.number == stored
+    assert _serial(order.number) > 0
+    assert seen[-1].startswith("SELECT orders.number")  # read back after COMMIT

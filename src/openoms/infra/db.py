@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -63,7 +64,36 @@ def create_db_engine(
         return _sqlite_engine(url, pool_size=pool_size, busy_timeout=busy_timeout)
     # No pre-ping: it costs a round trip per unit of work. A connection that died is
     # detected on use; the pool then drops all its connections and the request gets a 503.
-    return sa.create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800)
+    engine = sa.create_engine(
+        url, pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
+        heard: deque[tuple[str, str]] = deque(maxlen=NOTICES_KEPT)
+        record.info["notices"] = heard
+
+        def keep(diagnostic: Any) -> None:
+            message = diagnostic.message_primary or ""
+            if message.startswith(NOTICE_PREFIX):
+                heard.append((message, diagnostic.message_detail or ""))
+
+        dbapi_connection.add_notice_handler(keep)
+
+    return engine
+
+
+# PostgreSQL: what the database tells the transaction's connection with RAISE NOTICE (the
+# number a trigger gave an order at COMMIT, say) is kept on the connection, the latest few.
+NOTICE_PREFIX = "openoms:"
+NOTICES_KEPT = 32
+
+
+def notices(conn: Connection, message: str) -> list[str]:
+    """The details of the notices ``message`` heard lately on this connection, oldest first
+    (none on SQLite, or where ``client_min_messages`` is above NOTICE)."""
+    heard = conn.info.get("notices") or ()
+    return [detail for said, detail in heard if said == message]
 
 
 def _sqlite_engine(url: URL, *, pool_size: int, busy_timeout: float) -> Engine:
