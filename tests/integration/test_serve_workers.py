@@ -4,18 +4,23 @@ and a port already taken is a clear error. Linux only: it reads /proc."""
 
 from __future__ import annotations
 
+import asyncio
+import http.client
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 
 from openoms.entrypoints import serving
 
@@ -200,3 +205,95 @@ def _connections_by_pid(port: int, pids: list[int]) -> dict[int, int]:
                 sockets.add(target[8:-1])
         held[pid] = len(sockets & inodes)
     return held
+
+
+async def _stalling_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """A worker's app for the tests below: ``/stall`` blocks the worker's event loop (as a
+    long synchronous call would), ``/slow`` takes a while without blocking it."""
+    if scope["type"] == "lifespan":
+        while (await receive())["type"] != "lifespan.shutdown":
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+        return
+    if scope["path"] == "/stall":
+        time.sleep(3)
+    if scope["path"] == "/slow":
+        await asyncio.sleep(2)
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]}
+    )
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+def _stalling_worker(channel: socket.socket, log_level: str) -> None:
+    config = uvicorn.Config(_stalling_app, log_level=log_level, lifespan="on")
+    serving.HandedConnectionsServer(config, channel).run()
+
+
+@contextmanager
+def _supervising(workers: int) -> Iterator[tuple[serving.Supervisor, int]]:
+    listener = serving._listener("127.0.0.1", 0)
+    supervisor = serving.Supervisor(listener, workers, "warning", target=_stalling_worker)
+    thread = threading.Thread(target=supervisor._supervise, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + START_SECONDS
+        while not (supervisor.ready and all(supervisor.ready)):
+            assert time.monotonic() < deadline, "the workers did not start"
+            time.sleep(0.05)
+        yield supervisor, listener.getsockname()[1]
+    finally:
+        supervisor.stopping = True
+        thread.join(START_SECONDS)
+        listener.close()
+
+
+def _get(port: int, path: str) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_connections_wait_while_every_worker_is_stalled_instead_of_being_dropped() -> None:
+    with _supervising(workers=2) as (_supervisor, port):
+        stalls = [threading.Thread(target=_get, args=(port, "/stall")) for _ in range(2)]
+        for stall in stalls:
+            stall.start()
+        time.sleep(0.3)  # both workers' event loops are stuck for 3 s
+        # more connections than the two workers' queues hold (about 278 each)
+        clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(640)]
+        for stall in stalls:
+            stall.join()
+        answered = 0
+        for client in clients:
+            with client:
+                client.settimeout(30)
+                client.sendall(b"GET / HTTP/1.1\r\nHost: oms\r\nConnection: close\r\n\r\n")
+                answered += client.recv(64).startswith(b"HTTP/1.1 200")
+    assert answered == 640
+
+
+def test_a_worker_asked_to_stop_takes_no_new_connections_and_stops() -> None:
+    with _supervising(workers=2) as (supervisor, port):
+        stopping = supervisor.processes[0]
+        slow = threading.Thread(target=lambda: [_get(port, "/slow") for _ in range(2)])
+        slow.start()
+        time.sleep(0.3)
+        assert stopping.pid is not None
+        os.kill(stopping.pid, signal.SIGTERM)  # as an operator recycling one worker does
+        time.sleep(0.3)
+        # keep-alive clients that connect after the signal are served by the other worker
+        clients = [httpx.Client(base_url=f"http://127.0.0.1:{port}") for _ in range(4)]
+        try:
+            deadline = time.monotonic() + 15
+            while stopping.is_alive() and time.monotonic() < deadline:
+                assert all(c.get("/").status_code == 200 for c in clients)
+                time.sleep(0.2)
+        finally:
+            for client in clients:
+                client.close()
+        slow.join()
+        assert not stopping.is_alive(), "the stopping worker kept taking connections"

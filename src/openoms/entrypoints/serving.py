@@ -20,7 +20,9 @@ Where file descriptors cannot be passed (Windows), uvicorn's own workers serve.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
+import os
 import selectors
 import signal
 import socket
@@ -40,6 +42,7 @@ RESTARTS_ALLOWED = 5
 RESTART_WINDOW_SECONDS = 60.0
 STOP_SECONDS = 15.0
 BACKLOG = 2048  # uvicorn's default
+ACCEPTS_PER_TURN = 64  # then see to the workers before accepting more
 READY = b"ready"  # a worker to its parent, once its app has started
 
 log = structlog.get_logger()
@@ -89,7 +92,37 @@ class HandedConnectionsServer(uvicorn.Server):
         loop = asyncio.get_running_loop()
         self.channel.setblocking(False)
         loop.add_reader(self.channel.fileno(), self._take, loop)
-        self.channel.send(READY)
+        try:
+            self.channel.send(READY)
+        except OSError:  # the parent is gone already
+            self._parent_gone(loop)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """Take no more connections (the parent hears it and deals them elsewhere), then
+        finish the ones taken, as uvicorn does."""
+        self._stop_taking(asyncio.get_running_loop())
+        await super().shutdown(sockets=sockets)
+
+    def _stop_taking(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self.channel.fileno() < 0:
+            return
+        loop.remove_reader(self.channel.fileno())
+        with contextlib.suppress(OSError):
+            self.channel.shutdown(socket.SHUT_WR)  # the parent reads end-of-file
+        while True:  # sent before the parent heard: nobody will serve them here
+            try:
+                _message, fds, _flags, _address = socket.recv_fds(self.channel, 1, 1)
+            except OSError:
+                break
+            if not fds:
+                break
+            for fd in fds:
+                os.close(fd)
+        self.channel.close()
+
+    def _parent_gone(self, loop: asyncio.AbstractEventLoop) -> None:
+        loop.remove_reader(self.channel.fileno())
+        self.should_exit = True  # finish what is in flight, then stop
 
     def _protocol(self) -> asyncio.Protocol:
         protocol: asyncio.Protocol = self.config.http_protocol_class(  # type: ignore[call-arg]
@@ -103,9 +136,10 @@ class HandedConnectionsServer(uvicorn.Server):
                 message, fds, _flags, _address = socket.recv_fds(self.channel, 1, 1)
             except (BlockingIOError, InterruptedError):
                 return
-            if not message:  # the parent is gone: stop, finishing what is in flight
-                loop.remove_reader(self.channel.fileno())
-                self.should_exit = True
+            except OSError:  # reset: the parent is gone
+                message, fds = b"", []
+            if not message:
+                self._parent_gone(loop)
                 return
             for fd in fds:
                 connection = socket.socket(fileno=fd)
@@ -142,6 +176,7 @@ class Supervisor:
         self.selector = selectors.DefaultSelector()
         self.restarts: deque[float] = deque()
         self.turn = 0
+        self.waiting: socket.socket | None = None  # accepted, no worker could take it yet
         self.stopping = False
         self.failed = False
 
@@ -170,12 +205,15 @@ class Supervisor:
         log.info("serve.started", workers=self.count, url=f"http://{host}:{port}")
         try:
             while not self.stopping:
-                for key, _events in self.selector.select(timeout=0.5):
+                timeout = 0.05 if self.waiting is not None else 0.5
+                for key, _events in self.selector.select(timeout=timeout):
                     if key.fileobj is self.listener:
                         self._deal()
                     else:
                         self._heard_from(key.data)
                 self._replace_dead()
+                if self.waiting is not None:
+                    self._deal()
         finally:
             self._stop_all()
             self.selector.close()
@@ -185,8 +223,13 @@ class Supervisor:
         process = self.context.Process(
             target=self.target, args=(theirs, self.log_level), daemon=False
         )
-        process.start()
-        theirs.close()  # the worker has its own copy
+        try:
+            process.start()
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()  # the worker has its own copy
         ours.setblocking(False)
         self.selector.register(ours, selectors.EVENT_READ, data=ours)
         return process, ours
@@ -207,21 +250,29 @@ class Supervisor:
             self.selector.unregister(channel)
 
     def _deal(self) -> None:
-        """Accept every connection waiting and send each to the next worker that is ready
-        and takes it (one that died or whose queue is full is skipped). While no worker is
-        ready (the server is starting), to the next one that takes it, which serves it once
-        started; with none, the connection is closed."""
-        while True:
-            try:
-                connection, _address = self.listener.accept()
-            except (BlockingIOError, InterruptedError):
+        """Send each connection waiting to the next worker that is ready and takes it (one
+        that died, or whose queue is full, is skipped). While no worker is ready (the
+        server is starting), to the next one that takes it, which serves it once started.
+        When none takes it, it waits here, and the next ones in the kernel's backlog, until
+        one does."""
+        for _ in range(ACCEPTS_PER_TURN):
+            if self.waiting is None:
+                try:
+                    self.waiting, _address = self.listener.accept()
+                except (BlockingIOError, InterruptedError):
+                    return
+                except OSError as error:  # out of file descriptors, say: try again soon
+                    log.warning("serve.accept_failed", error=str(error))
+                    time.sleep(0.05)
+                    return
+            if not self._hand(self.waiting, ready_only=any(self.ready)):
+                if self.listener.fileno() in self.selector.get_map():
+                    self.selector.unregister(self.listener)  # the backlog holds the rest
                 return
-            except OSError as error:  # out of file descriptors, say: try again later
-                log.warning("serve.accept_failed", error=str(error))
-                return
-            with connection:
-                if not self._hand(connection, ready_only=any(self.ready)):
-                    log.warning("serve.no_worker_took_a_connection")
+            self.waiting.close()  # the worker has its own copy
+            self.waiting = None
+            if self.listener.fileno() not in self.selector.get_map():
+                self.selector.register(self.listener, selectors.EVENT_READ)
 
     def _hand(self, connection: socket.socket, *, ready_only: bool) -> bool:
         for _ in range(len(self.channels)):
@@ -260,12 +311,22 @@ class Supervisor:
                 self.selector.unregister(old)
             old.close()
             self.ready[i] = False
-            self.processes[i], self.channels[i] = self._start()
+            try:
+                self.processes[i], self.channels[i] = self._start()
+            except OSError as error:  # no process could be started: try again next turn
+                log.error("serve.worker_not_started", error=str(error))
 
     def _stop(self, _signum: int, _frame: FrameType | None) -> None:
         self.stopping = True
 
     def _stop_all(self) -> None:
+        # No new connections while the workers finish theirs: refused at once, not left
+        # waiting in the backlog.
+        if self.listener.fileno() in self.selector.get_map():
+            self.selector.unregister(self.listener)
+        self.listener.close()
+        if self.waiting is not None:
+            self.waiting.close()
         for process in self.processes:
             if process.is_alive() and process.pid is not None:
                 process.terminate()  # SIGTERM: uvicorn finishes the requests in flight
