@@ -280,7 +280,7 @@ class UnitOfWork:
         timeline event, a fraud screening's record). Queued rows are written together by
         :meth:`write_pending`, or at the latest just before COMMIT: on PostgreSQL as one
         statement, so three such rows cost one round trip instead of three. Rows of one
-        table keep their order; a rollback drops them."""
+        table with the same columns keep their order; a rollback drops them."""
         self._later.append((table, row))
 
     def write_pending(self) -> None:

@@ -16,6 +16,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
+
 from openoms.channels.model import Channel
 from openoms.infra.db import UnitOfWork
 from openoms.infra.settings import get_settings
@@ -96,25 +98,32 @@ def _all_at_once(
     prepares it once; bound column by column (90 parameters for a 3-line order) the
     driver parsed it again for every order (docs/benchmarks.md)."""
 
-    def columns(names: tuple[str, ...], alias: str = "") -> str:
-        return ", ".join(f"{alias}{n}" for n in names)
+    def columns(names: tuple[str, ...], table: sa.Table | None = None) -> str:
+        if table is None:
+            return ", ".join(names)
+        # a JSON value of null stays JSON null, as SQLAlchemy's JSON type writes it
+        # (jsonb_populate_record would make it SQL NULL)
+        return ", ".join(
+            f"COALESCE(r.{n}, 'null'::jsonb)" if isinstance(table.c[n].type, sa.JSON) else f"r.{n}"
+            for n in names
+        )
 
     return f"""
         WITH doc AS (SELECT CAST(%(doc)s AS jsonb) AS d),
         new_order AS (
             INSERT INTO orders ({columns(order_columns)})
-            SELECT {columns(order_columns, "r.")}
+            SELECT {columns(order_columns, orders)}
             FROM doc, jsonb_populate_record(NULL::orders, doc.d -> 'order') r
             RETURNING id
         ),
         new_lines AS (
             INSERT INTO order_lines (order_id, {columns(line_columns)})
-            SELECT o.id, {columns(line_columns, "r.")}
+            SELECT o.id, {columns(line_columns, order_lines)}
             FROM new_order o, doc, jsonb_populate_recordset(NULL::order_lines, doc.d -> 'lines') r
         ),
         new_events AS (
             INSERT INTO order_events (order_id, {columns(event_columns)})
-            SELECT o.id, {columns(event_columns, "r.")}
+            SELECT o.id, {columns(event_columns, order_events)}
             FROM new_order o, doc,
                 jsonb_populate_recordset(NULL::order_events, doc.d -> 'events') r
         )
@@ -126,6 +135,8 @@ def _json_value(value: Any) -> Any:
     """What ``json`` cannot write by itself: times (ISO 8601 with their offset, which
     ``timestamptz`` reads back exactly)."""
     if isinstance(value, datetime):
+        if value.tzinfo is None:  # as UtcDateTime refuses them
+            raise ValueError("naive datetimes are not stored; use openoms.shared.clock")
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not a column value")
 
