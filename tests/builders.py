@@ -193,15 +193,20 @@ def make_carrier_service(
     service_name: str = "Standard",
     prefix: str = "JD",
     transit_days: dict[str, int] | None = None,
+    api: str | None = None,
+    api_service: str | None = None,
 ) -> str:
     """A carrier with one service, a zone per country (named as the country), these rate
-    breaks and transit days (1 day where not given); returns the service code."""
+    breaks and transit days (1 day where not given); returns the service code. ``api``:
+    the carrier API that buys its labels, ``api_service`` the service's name there."""
     from openoms.fulfillment.services import setup
 
     carrier = random_code("C")
     setup.save_carrier(
         db.uow(),
-        setup.CarrierSpec(carrier, carrier_name, "https://track.example/{tracking}", prefix),
+        setup.CarrierSpec(
+            carrier, carrier_name, "https://track.example/{tracking}", prefix, api=api
+        ),
     )
     service = random_code("S")
     setup.save_service(
@@ -215,6 +220,7 @@ def make_carrier_service(
             breaks=breaks,
             transit_days={c: (transit_days or {}).get(c, 1) for c in countries},
             cutoff="17:00",
+            api_service=api_service,
         ),
     )
     return service

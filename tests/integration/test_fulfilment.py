@@ -532,24 +532,16 @@ def test_a_carrier_with_an_api_sells_its_label_once_even_when_an_answer_is_lost(
     db: Database,
 ) -> None:
     gateways = gateways_for(db)
-    carrier = random_code("C")
-    setup.save_carrier(
-        db.uow(),
-        setup.CarrierSpec(carrier, "UPS", "https://ups.example/{tracking}", "UP", api="shippo"),
-    )
-    service = random_code("S")
-    setup.save_service(
-        db.uow(),
-        setup.ServiceSpec(
-            carrier=carrier,
-            code=service,
-            name="Ground",
-            currency="EUR",
-            zones=[{"zone": "NL", "country": "NL"}],
-            breaks=[{"zone": "NL", "up_to_g": 30000, "base": 999}],
-            transit_days={"NL": 2},
-            api_service="ups_ground",
-        ),
+    service = make_carrier_service(
+        db,
+        countries=("NL",),
+        breaks=[{"zone": "NL", "up_to_g": 30000, "base": 999}],
+        carrier_name="UPS",
+        service_name="Ground",
+        prefix="UP",
+        transit_days={"NL": 2},
+        api="shippo",
+        api_service="ups_ground",
     )
     loc, (bell, _tyre) = _warehouse(db)
     number = _place(db, make_channel(db, locations=(loc,)), LineInput(bell, 2, 1500))
