@@ -22,6 +22,7 @@ from openoms.shared.errors import ValidationFailed
 from tests.builders import address, make_channel, make_location, make_sku, random_code, stock
 from tests.integration.payment_setup import an_order, card, fresh_card_number, gateways_for
 from tests.integration.test_orders import _order
+from tests.sql_events import recorded
 
 STRICT = {
     "review_at": 30,
@@ -174,21 +175,6 @@ def test_a_channel_refuses_bad_fraud_rules(db: Database) -> None:
 # --- an order with nothing to pay now: screened inside its placement's transaction --------
 
 
-def _commits_during(db: Database, action: object) -> int:
-    seen: list[str] = []
-
-    def record(*_args: object) -> None:
-        seen.append("commit")
-
-    sa.event.listen(db.engine, "commit", record)
-    try:
-        assert callable(action)
-        action()
-    finally:
-        sa.event.remove(db.engine, "commit", record)
-    return len(seen)
-
-
 def test_an_unpaid_order_is_placed_and_screened_in_one_commit(db: Database) -> None:
     # given
     gateways = gateways_for(db)
@@ -198,12 +184,11 @@ def test_an_unpaid_order_is_placed_and_screened_in_one_commit(db: Database) -> N
     data = _order(channel, LineInput(sku, 1, 2000), external_id=random_code("X"))
     placed: list[Placed] = []
     # when
-    commits = _commits_during(
-        db, lambda: placed.append(order_payments.place(db, gateways, data, None, actor="shop"))
-    )
+    with recorded(db.engine) as sent:
+        placed.append(order_payments.place(db, gateways, data, None, actor="shop"))
     # then
     (first,) = placed
-    assert commits == 1
+    assert sent.commits == 1
     assert first.created
     assert first.order.status is OrderStatus.ALLOCATED
     assert not first.order.number.startswith("~")

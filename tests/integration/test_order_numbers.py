@@ -13,6 +13,7 @@ from openoms.orders.numbering import OrderNumber
 from openoms.orders.orm import orders
 from openoms.orders.placement import LineInput, OrderInput, place_order
 from tests.builders import address, make_channel, make_location, make_skus, random_code, stock
+from tests.sql_events import recorded
 
 
 def _input(channel: str, sku: str) -> OrderInput:
@@ -128,16 +129,8 @@ def test_the_number_is_read_back_where_notices_are_not_sent(postgres_url: str) -
         [sku] = make_skus(quiet, 1)
         stock(quiet, sku, make_location(quiet).code, 10)
         channel = make_channel(quiet)
-        seen: list[str] = []
-
-        def on_statement(_c: object, _cur: object, statement: str, *_a: object) -> None:
-            seen.append(statement)
-
-        sa.event.listen(quiet.engine, "before_cursor_execute", on_statement)
-        try:
+        with recorded(quiet.engine) as sent:
             order = place_order(quiet.uow(), _input(channel, sku), actor="t").order
-        finally:
-            sa.event.remove(quiet.engine, "before_cursor_execute", on_statement)
         with quiet.reader() as uow:
             stored = uow.conn.execute(
                 sa.select(orders.c.number).where(orders.c.id == order.id)
@@ -146,4 +139,4 @@ def test_the_number_is_read_back_where_notices_are_not_sent(postgres_url: str) -
         quiet.dispose()
     assert order.number == stored
     assert _serial(order.number) > 0
-    assert seen[-1].startswith("SELECT orders.number")  # read back after COMMIT
+    assert sent.statements[-1].sql.startswith("SELECT orders.number")  # read back after COMMIT

@@ -8,8 +8,6 @@ import asyncio
 from typing import Any
 
 import httpx
-import sqlalchemy as sa
-from sqlalchemy.engine.interfaces import CacheStats
 
 from openoms.accounting import services as accounting
 from openoms.identity.model import Permission
@@ -18,6 +16,7 @@ from openoms.infra.settings import Settings
 from openoms.web.app import create_app
 from tests.builders import make_channel, make_location, make_skus, make_token, random_code, stock
 from tests.integration.payment_setup import gateways_for
+from tests.sql_events import Recorded, recorded
 
 # place_order (5 on PostgreSQL, 12 on SQLite with its BEGIN IMMEDIATE), screening (the
 # velocity counts with the customer's history, its row, its timeline event), the audit entry:
@@ -65,40 +64,23 @@ def test_an_unpaid_order_through_the_api_is_one_commit_and_few_statements(
             "lines": [{"sku": sku, "quantity": 1} for sku in skus],
         }
 
-    async def place_two() -> tuple[list[int], list[str], int]:
+    async def place_two() -> tuple[list[int], Recorded]:
         transport = httpx.ASGITransport(app=app)
         headers = {"Authorization": f"Bearer {token}"}
         async with httpx.AsyncClient(transport=transport, base_url="http://oms") as client:
             first = await client.post("/api/v1/orders", json=body(), headers=headers)
-            statements: list[str] = []
-            compiled_again: list[str] = []
-            commits: list[int] = []
-
-            def on_statement(
-                _c: Any, _cur: Any, statement: str, _p: Any, context: Any, _m: bool
-            ) -> None:
-                statements.append(" ".join(statement.split()))
-                if context.compiled is not None and context.cache_hit is not CacheStats.CACHE_HIT:
-                    compiled_again.append(statements[-1][:90])
-
-            def on_commit(_conn: Any) -> None:
-                commits.append(1)
-
-            sa.event.listen(db.engine, "before_cursor_execute", on_statement)
-            sa.event.listen(db.engine, "commit", on_commit)
-            try:
+            with recorded(db.engine) as sent:
                 second = await client.post("/api/v1/orders", json=body(), headers=headers)
-            finally:
-                sa.event.remove(db.engine, "before_cursor_execute", on_statement)
-                sa.event.remove(db.engine, "commit", on_commit)
-            assert not compiled_again, "compiled at every order:\n" + "\n".join(compiled_again)
-            return [first.status_code, second.status_code], statements, len(commits)
+            again = [s.sql[:90] for s in sent.statements if not s.compiled_once]
+            assert not again, "compiled at every order:\n" + "\n".join(again)
+            return [first.status_code, second.status_code], sent
 
     # when
-    codes, statements, commits = asyncio.run(place_two())
+    codes, sent = asyncio.run(place_two())
+    statements = [s.sql for s in sent.statements]
     # then
     assert codes == [201, 201]
-    assert commits == 1
+    assert sent.commits == 1
     budget = BUDGET[db.engine.dialect.name]
     assert len(statements) <= budget, f"{len(statements)} statements:\n" + "\n".join(
         s[:90] for s in statements

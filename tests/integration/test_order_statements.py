@@ -6,17 +6,11 @@ test; what a test can pin down is how many statements one order sends to the dat
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
-
 from openoms.accounting import services as accounting
 from openoms.infra.db import Database
 from openoms.orders.placement import LineInput, OrderInput, place_order
 from tests.builders import address, make_channel, make_location, make_skus, random_code, stock
+from tests.sql_events import recorded
 
 BUDGET = 12  # the issue's ceiling; each engine is held to what it does today:
 BY_ENGINE = {"sqlite": 12, "postgresql": 5}
@@ -47,8 +41,9 @@ def test_a_three_line_order_from_a_known_customer_sends_at_most_12_statements_5_
     email = f"{random_code('c').lower()}@example.com"
     place_order(db.uow(), _order(channel, email, skus[:1]), actor="test")
     # when
-    with _statements(db.engine) as seen:
+    with recorded(db.engine) as sent:
         placed = place_order(db.uow(), _order(channel, email, skus), actor="test")
+    seen = sent.sql(80)
     # then
     assert placed.created
     assert len(placed.order.lines) == 3
@@ -67,18 +62,3 @@ def _order(channel: str, email: str, skus: list[str]) -> OrderInput:
         shipping_address=address(**UTRECHT),  # type: ignore[arg-type]
         external_id=random_code("X"),
     )
-
-
-@contextmanager
-def _statements(engine: Engine) -> Iterator[list[str]]:
-    """The first 80 characters of each statement the engine executes inside the block."""
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(" ".join(statement.split())[:80])
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)

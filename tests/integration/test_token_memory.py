@@ -15,27 +15,13 @@ from openoms.identity.services import tokens
 from openoms.infra.db import Database
 from openoms.shared import clock
 from tests.builders import make_token, random_code
+from tests.sql_events import recorded
 
 SECONDS = 5.0
 
 
 def _check(db: Database, secret: str, seconds: float = SECONDS) -> Principal | None:
     return tokens.principal_for(db.reader(), db.aside(), secret, remember_seconds=seconds)
-
-
-def _statements_during(db: Database, action: object) -> int:
-    seen: list[str] = []
-
-    def record(*_args: object) -> None:
-        seen.append("x")
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        assert callable(action)
-        action()
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
-    return len(seen)
 
 
 def test_a_checked_token_is_remembered_and_then_costs_no_query(db: Database) -> None:
@@ -45,11 +31,10 @@ def test_a_checked_token_is_remembered_and_then_costs_no_query(db: Database) -> 
     assert checked is not None
     # when
     found: list[Principal | None] = []
-    statements = _statements_during(
-        db, lambda: found.append(tokens.remembered_principal(db.database_key, secret, SECONDS))
-    )
+    with recorded(db.engine) as sent:
+        found.append(tokens.remembered_principal(db.database_key, secret, SECONDS))
     # then
-    assert statements == 0
+    assert len(sent.statements) == 0
     assert found == [checked]
     assert found[0] is not None
     assert found[0].can(Permission.ORDERS_VIEW)

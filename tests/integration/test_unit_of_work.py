@@ -2,17 +2,16 @@
 
 import threading
 import time
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine.interfaces import CacheStats
 
 from openoms.infra.db import Database, UnitOfWork
 from openoms.infra.outbox import outbox_events
 from openoms.infra.sequences import next_number, sequences
 from openoms.shared.events import Event
 from tests.builders import random_code
+from tests.sql_events import recorded
 
 
 def test_leaving_without_commit_rolls_everything_back(db: Database) -> None:
@@ -171,12 +170,6 @@ def test_rows_queued_for_later_are_written_at_commit_in_order_and_in_one_stateme
 
     actor = random_code("user:")
     event_id = random_code("evt-")
-    statements: list[tuple[str, bool]] = []
-
-    def on_statement(
-        _c: object, _cur: object, statement: str, _p: object, context: Any, _m: bool
-    ) -> None:
-        statements.append((statement, context.cache_hit is CacheStats.CACHE_HIT))
 
     def queue_and_commit(uow: UnitOfWork, event_id: str) -> None:
         uow.insert_later(audit_log, _queued_audit_row(actor, "first"))
@@ -196,16 +189,12 @@ def test_rows_queued_for_later_are_written_at_commit_in_order_and_in_one_stateme
 
     with db.uow() as uow:
         queue_and_commit(uow, random_code("evt-"))
-    with db.uow() as uow:  # the same shape again
-        sa.event.listen(db.engine, "before_cursor_execute", on_statement)
-        try:
-            queue_and_commit(uow, event_id)
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", on_statement)
+    with db.uow() as uow, recorded(db.engine) as sent:  # the same shape again
+        queue_and_commit(uow, event_id)
     # one statement on PostgreSQL; one per row on SQLite, where a statement costs no trip;
     # either way compiled once, not at every commit
-    assert len(statements) == (1 if db.engine.dialect.name == "postgresql" else 4)
-    assert all(cached for _s, cached in statements)
+    assert len(sent.statements) == (1 if db.engine.dialect.name == "postgresql" else 4)
+    assert all(s.compiled_once for s in sent.statements)
     with db.reader() as uow:
         rows = uow.conn.execute(
             sa.select(audit_log.c.action, audit_log.c.data, audit_log.c.at)
