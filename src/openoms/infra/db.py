@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import itertools
 import threading
 from collections import deque
 from collections.abc import Iterator
@@ -248,15 +249,14 @@ class UnitOfWork:
 
         if self._tx is None:
             raise RuntimeError("the unit of work is not open")
-        if self._events:
-            outbox.write(self.conn, self._events)
-            self._events.clear()
+        for recorded in self._events:  # with the other queued rows: one statement
+            self.insert_later(outbox.outbox_events, outbox.row(recorded))
+        self._events.clear()
         if not self._readonly and not self._aside:
             claim = current_idempotency_claim.get()
             if claim is not None:
                 idempotency.mark_committed(self.conn, *claim)
-            self.write_commit_record()
-        self._write_later()
+        self.write_pending()
         try:
             self._tx.commit()
         except BaseException:
@@ -266,9 +266,9 @@ class UnitOfWork:
         finally:
             self._wrote = None
 
-    def write_commit_record(self) -> None:
-        """Queue the request's audit entry now instead of just before COMMIT (it is written
-        once either way, and again by a later transaction if this one rolls back)."""
+    def _queue_commit_record(self) -> None:
+        """The request's audit entry, once (again by a later transaction if this one rolls
+        back)."""
         if self._readonly or self._aside or self._wrote is not None:
             return
         record = current_commit_record.get()
@@ -276,8 +276,9 @@ class UnitOfWork:
             self._wrote = record
 
     def insert_later(self, table: sa.Table, row: dict[str, Any]) -> None:
-        """Queue a row that nothing reads back in this transaction (an audit entry, a
-        timeline event, a fraud screening's record). Queued rows are written together by
+        """Queue a row that nothing reads back in this transaction (an audit entry, an
+        outbox event, a timeline event, a fraud screening's record). Queued rows are written
+        together by
         :meth:`write_pending`, or at the latest just before COMMIT: on PostgreSQL as one
         statement, so three such rows cost one round trip instead of three. Rows of one
         table with the same columns keep their order; a rollback drops them."""
@@ -286,17 +287,19 @@ class UnitOfWork:
     def write_pending(self) -> None:
         """Write the request's audit entry and the queued rows now: for a use case about to
         lock contended rows, which then stay locked for no statement of that kind, or about
-        to read what it queued."""
-        self.write_commit_record()
+        to read what it queued. Commit does it last."""
+        self._queue_commit_record()
         self._write_later()
 
     def _write_later(self) -> None:
         if not self._later:
             return
         queued, self._later = self._later, []
-        if self.dialect != "postgresql":
-            for table, row in queued:
-                self.conn.execute(_plain_insert(table), row)
+        if self.dialect != "postgresql":  # a statement costs no round trip: one per shape
+            for (table, _columns), rows in itertools.groupby(
+                queued, key=lambda queued_row: (queued_row[0], tuple(queued_row[1]))
+            ):
+                self.conn.execute(_plain_insert(table), [row for _table, row in rows])
             return
         groups: dict[tuple[sa.Table, tuple[str, ...]], list[dict[str, Any]]] = {}
         for table, row in queued:

@@ -26,20 +26,15 @@ outbox_events = sa.Table(
 )
 
 
-def write(conn: Connection, events: Sequence[Event]) -> None:
-    conn.execute(
-        outbox_events.insert(),
-        [
-            {
-                "id": e.id,
-                "name": e.name,
-                "aggregate": e.aggregate,
-                "payload": e.payload,
-                "occurred_at": e.occurred_at,
-            }
-            for e in events
-        ],
-    )
+def row(event: Event) -> dict[str, Any]:
+    """The outbox row of an event recorded in a unit of work (written at its commit)."""
+    return {
+        "id": event.id,
+        "name": event.name,
+        "aggregate": event.aggregate,
+        "payload": event.payload,
+        "occurred_at": event.occurred_at,
+    }
 
 
 def undispatched(conn: Connection, limit: int) -> list[Event]:
