@@ -37,7 +37,9 @@ def recorded(engine: Engine) -> Iterator[Recorded]:
     def on_statement(
         _conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool
     ) -> None:
-        once = context.compiled is None or context.cache_hit is CacheStats.CACHE_HIT
+        once = (  # None: infra.db.driver_rows, the driver's SQL
+            context is None or context.compiled is None or context.cache_hit is CacheStats.CACHE_HIT
+        )
         seen.statements.append(Sent(" ".join(statement.split()), once))
 
     def on_commit(_conn: Any) -> None:

@@ -22,7 +22,7 @@ from openoms.customers.model import (
     normalize_email,
 )
 from openoms.customers.orm import customer_addresses, customer_emails, customers
-from openoms.infra.db import UnitOfWork
+from openoms.infra.db import UnitOfWork, run_built
 from openoms.infra.upsert import insert_for
 from openoms.shared import clock
 from openoms.shared.errors import ValidationFailed
@@ -169,9 +169,9 @@ def match_or_create(
     on the unique email and reads the winner's row.
     """
     email = normalize_email(email)
-    found = uow.conn.execute(_ID_BY_EMAIL, {"email": email}).scalar()
-    if found is not None:
-        return int(found)
+    found = run_built(uow.conn, _ID_BY_EMAIL, {"email": email})
+    if found:
+        return int(found[0][0])
     spec = CustomerSpec(email=email, name=name, locale=locale, marketing_consent=marketing_consent)
     now = clock.now()
     stmt = insert_for(uow.conn, customers).values(

@@ -97,6 +97,78 @@ def notices(conn: Connection, message: str) -> list[str]:
     return [detail for said, detail in heard if said == message]
 
 
+def driver_rows(conn: Connection, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Run one statement in the driver's own SQL (``%(name)s`` parameters on PostgreSQL)
+    on the connection's driver connection, inside the connection's transaction, and return
+    its rows (none for a statement that returns none).
+
+    For the few statements every order sends: SQLAlchemy's execution context costs as much
+    CPU again as psycopg itself (docs/benchmarks.md), and these need none of it. What stays:
+    the ``before_cursor_execute`` event (the statement budgets in the tests count these
+    too, with ``context`` None) and SQLAlchemy's exceptions (``IntegrityError``,
+    ``OperationalError`` with the driver's error as ``orig``). Other databases go through
+    SQLAlchemy's ``exec_driver_sql``.
+    """
+    if conn.dialect.name != "postgresql":
+        return [tuple(r) for r in conn.exec_driver_sql(sql, params)]
+    if not conn.in_transaction():
+        conn.begin()  # as SQLAlchemy's own execute would (autobegin)
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    cursor = driver.cursor()
+    if conn.dispatch.before_cursor_execute:
+        conn.dispatch.before_cursor_execute(conn, cursor, sql, params, None, False)
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchall() if cursor.description is not None else []
+    except conn.dialect.loaded_dbapi.Error as e:
+        gone = conn.dialect.is_disconnect(e, driver, cursor)
+        if gone:
+            conn.invalidate(e)
+        raise sa.exc.DBAPIError.instance(
+            sql,
+            params,
+            e,
+            conn.dialect.loaded_dbapi.Error,
+            connection_invalidated=gone,
+            dialect=conn.dialect,
+        ) from e
+    finally:
+        cursor.close()
+
+
+_COMPILED: dict[tuple[int, str], tuple[str, dict[str, Any], sa.ClauseElement]] = {}
+
+
+def driver_sql(statement: sa.ClauseElement, dialect: sa.Dialect) -> tuple[str, dict[str, Any]]:
+    """A statement built with SQLAlchemy, as the driver's SQL for this dialect, compiled once,
+    and the values of its literal parameters; for :func:`driver_rows`.
+
+    Only for statements built once (module constants) whose bound values need no
+    Python-side conversion on this dialect: PostgreSQL takes aware datetimes, strings,
+    numbers and lists as they are. No expanding ``IN``: bind a list to ``= ANY(...)``.
+    """
+    key = (id(statement), dialect.name)
+    found = _COMPILED.get(key)
+    if found is None:
+        compiled = statement.compile(dialect=dialect)
+        static = {k: v for k, v in compiled.params.items() if v is not None}
+        # the statement is kept with its SQL, so its id is never reused for another one
+        found = _COMPILED[key] = (str(compiled), static, statement)
+    return found[0], found[1]
+
+
+def run_built(
+    conn: Connection, statement: sa.Select[Any] | sa.UpdateBase, params: dict[str, Any]
+) -> list[Any]:
+    """A statement built once with SQLAlchemy, run through :func:`driver_rows` on
+    PostgreSQL (see :func:`driver_sql` for what it may hold), through SQLAlchemy elsewhere."""
+    if conn.dialect.name != "postgresql":
+        return list(conn.execute(statement, params))
+    sql, static = driver_sql(statement, conn.dialect)
+    return driver_rows(conn, sql, {**static, **params})
+
+
 def _sqlite_engine(url: URL, *, pool_size: int, busy_timeout: float) -> Engine:
     database = url.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):

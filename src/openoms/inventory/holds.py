@@ -20,8 +20,10 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
+from openoms.infra.db import driver_rows, run_built
 from openoms.infra.types import UtcDateTime
 from openoms.inventory.model import MovementKind, ReservationStatus
 from openoms.inventory.orm import reservations, stock_levels, stock_movements
@@ -179,24 +181,6 @@ _INSERT_MOVEMENT = stock_movements.insert().values(
 )
 
 
-_COMPILED: dict[tuple[int, str], tuple[str, dict[str, Any]]] = {}
-
-
-def _compiled(statement: sa.Select[Any], dialect: sa.Dialect) -> tuple[str, dict[str, Any]]:
-    """The statement's SQL for this dialect and the values of its literal parameters.
-
-    Only for statements whose bound values need no Python-side conversion on this dialect
-    (PostgreSQL takes aware datetimes as they are).
-    """
-    key = (id(statement), dialect.name)
-    found = _COMPILED.get(key)
-    if found is None:
-        compiled = statement.compile(dialect=dialect)
-        static = {k: v for k, v in compiled.params.items() if v is not None}
-        found = _COMPILED[key] = (str(compiled), static)
-    return found
-
-
 class HoldWriter:
     """Makes reservations for one owner inside the caller's transaction."""
 
@@ -249,10 +233,10 @@ class HoldWriter:
     def _one(self, statement: sa.Select[Any], params: dict[str, Any]) -> Held | None:
         # Sent as the compiled SQL string: this is the hottest statement of the system, and
         # skipping SQLAlchemy's per-execution work is a measured third of its cost.
-        sql, static = _compiled(statement, self.conn.dialect)
-        row = self.conn.exec_driver_sql(sql, {**static, **params}).first()
-        if row is None:
+        rows = run_built(self.conn, statement, params)
+        if not rows:
             return None
+        row = rows[0]
         return Held(row[0], row[1], row[2], row[3], _low(row[3:], params["quantity"]))
 
     def _three(self, update: sa.Update, params: dict[str, Any]) -> Held | None:
@@ -443,7 +427,7 @@ def _hold_many_at_once(
     for i, r in enumerate(rows):
         values[f"rl{i}"], values[f"ro{i}"], values[f"rq{i}"] = r.level_id, r.owner_line, r.quantity
     sql = _hold_at_once_sql(len(per_level), len(rows), conn.dialect)
-    got = conn.exec_driver_sql(sql, values).all()
+    got = driver_rows(conn, sql, values)
     updated = list({r[0]: r for r in got}.values())
     if len(updated) != len(per_level):
         return None  # a row no longer had the units: the caller rolls back
@@ -546,29 +530,45 @@ class SourcingRow:
 
 
 _sites = locations.active_site_facts().subquery()
-_SOURCING = (
-    sa.select(
-        _sl.id,
-        _sl.sku_code,
-        _sl.location_code,
-        _sl.on_hand - _sl.reserved - _sl.safety_stock,
-        _sites.c.kind,
-        _sites.c.latitude,
-        _sites.c.longitude,
-        _sites.c.priority,
-        _sites.c.can_ship,
-        _sites.c.can_pickup,
-        _sites.c.daily_order_capacity,
-        _sites.c.timezone,
+_SOURCING_COLUMNS = (
+    _sl.id,
+    _sl.sku_code,
+    _sl.location_code,
+    _sl.on_hand - _sl.reserved - _sl.safety_stock,
+    _sites.c.kind,
+    _sites.c.latitude,
+    _sites.c.longitude,
+    _sites.c.priority,
+    _sites.c.can_ship,
+    _sites.c.can_pickup,
+    _sites.c.daily_order_capacity,
+    _sites.c.timezone,
+)
+
+
+def _sourcing(wanted: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    return (
+        sa.select(*_SOURCING_COLUMNS)
+        .join(_sites, _sites.c.id == _sl.location_id)
+        .where(wanted)
+        .order_by(_sl.sku_code, _sl.location_code)
     )
-    .join(_sites, _sites.c.id == _sl.location_id)
-    .where(_sl.sku_code.in_(sa.bindparam("skus", expanding=True)))
-    .order_by(_sl.sku_code, _sl.location_code)
+
+
+_SOURCING = _sourcing(_sl.sku_code.in_(sa.bindparam("skus", expanding=True)))
+# PostgreSQL: the SKUs bound as one array, so the statement is one text for any number of
+# them and runs through the driver (infra.db.run_built)
+_PG_SOURCING = _sourcing(
+    _sl.sku_code == sa.any_(sa.bindparam("skus", type_=postgresql.ARRAY(sa.String)))
 )
 
 
 def sourcing_rows(conn: Connection, skus: list[str]) -> list[SourcingRow]:
+    if conn.dialect.name == "postgresql":
+        found = run_built(conn, _PG_SOURCING, {"skus": skus})
+    else:
+        found = list(conn.execute(_SOURCING, {"skus": skus}))
     return [
         SourcingRow(r[0], r[1], r[2], int(r[3]), r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11])
-        for r in conn.execute(_SOURCING, {"skus": skus})
+        for r in found
     ]

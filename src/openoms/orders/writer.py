@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from openoms.channels.model import Channel
-from openoms.infra.db import UnitOfWork
+from openoms.infra.db import UnitOfWork, driver_rows
 from openoms.infra.settings import get_settings
 from openoms.orders import pricing
 from openoms.orders.allocation import Planned
@@ -78,8 +78,8 @@ def insert_order(uow: UnitOfWork, new: NewOrder, number: str, *, actor: str) -> 
     if uow.dialect == "postgresql":
         document = {"order": values, "lines": line_rows, "events": events}
         sql = _all_at_once(tuple(values), tuple(line_rows[0]), tuple(events[0]))
-        row = uow.conn.exec_driver_sql(sql, {"doc": json.dumps(document, default=_json_value)})
-        return Written(int(row.scalar_one()), values, lines)
+        rows = driver_rows(uow.conn, sql, {"doc": json.dumps(document, default=_json_value)})
+        return Written(int(rows[0][0]), values, lines)
     order_id = int(uow.conn.execute(_INSERT_ORDER, values).scalar_one())
     uow.conn.execute(_INSERT_LINES, [{"order_id": order_id, **row} for row in line_rows])
     uow.conn.execute(_INSERT_EVENTS, [{"order_id": order_id, **row} for row in events])

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from openoms.channels import services as channels
 from openoms.channels.model import ChannelKind
 from openoms.infra.config_cache import ConfigCache
-from openoms.infra.db import Database, UnitOfWork
+from openoms.infra.db import Database, UnitOfWork, run_built
 from openoms.orders import lifecycle
 from openoms.orders.model import HoldReason, Order, OrderStatus
 from openoms.orders.queries import HISTORY_BEFORE, history_of, load_order, order_id_of
@@ -301,7 +301,7 @@ def _velocity(
     for key, value, since in wanted:
         params[key] = value
         params[f"{key}_since"] = since
-    row = uow.conn.execute(_VELOCITY, params).one()
+    (row,) = run_built(uow.conn, _VELOCITY, params)
     counts = [
         int(n) + 1 if value is not None else 0
         for n, (_k, value, _t) in zip(row[:4], wanted, strict=True)
