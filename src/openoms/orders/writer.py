@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from openoms.channels.model import Channel
-from openoms.infra.db import UnitOfWork, driver_rows
+from openoms.infra.db import UnitOfWork, driver_rows, json_column_value, populated_columns
 from openoms.infra.settings import get_settings
 from openoms.orders import pricing
 from openoms.orders.allocation import Planned
@@ -77,8 +77,8 @@ def insert_order(uow: UnitOfWork, new: NewOrder, number: str, *, actor: str) -> 
     events = _timeline(new, actor, now)
     if uow.dialect == "postgresql":
         document = {"order": values, "lines": line_rows, "events": events}
-        sql = _all_at_once(tuple(values), tuple(line_rows[0]), tuple(events[0]))
-        rows = driver_rows(uow.conn, sql, {"doc": json.dumps(document, default=_json_value)})
+        sql = _all_at_once(tuple(values), tuple(line_rows[0]), tuple(events[0]), uow.conn.dialect)
+        rows = driver_rows(uow.conn, sql, {"doc": json.dumps(document, default=json_column_value)})
         return Written(int(rows[0][0]), values, lines)
     order_id = int(uow.conn.execute(_INSERT_ORDER, values).scalar_one())
     uow.conn.execute(_INSERT_LINES, [{"order_id": order_id, **row} for row in line_rows])
@@ -88,7 +88,10 @@ def insert_order(uow: UnitOfWork, new: NewOrder, number: str, *, actor: str) -> 
 
 @functools.lru_cache(maxsize=8)
 def _all_at_once(
-    order_columns: tuple[str, ...], line_columns: tuple[str, ...], event_columns: tuple[str, ...]
+    order_columns: tuple[str, ...],
+    line_columns: tuple[str, ...],
+    event_columns: tuple[str, ...],
+    dialect: sa.Dialect,
 ) -> str:
     """PostgreSQL: the order, its lines and its timeline as one statement with one
     parameter, a JSON document ``{"order": {...}, "lines": [...], "events": [...]}`` whose
@@ -101,12 +104,7 @@ def _all_at_once(
     def columns(names: tuple[str, ...], table: sa.Table | None = None) -> str:
         if table is None:
             return ", ".join(names)
-        # a JSON value of null stays JSON null, as SQLAlchemy's JSON type writes it
-        # (jsonb_populate_record would make it SQL NULL)
-        return ", ".join(
-            f"COALESCE(r.{n}, 'null'::jsonb)" if isinstance(table.c[n].type, sa.JSON) else f"r.{n}"
-            for n in names
-        )
+        return populated_columns(table, names, dialect)
 
     return f"""
         WITH doc AS (SELECT CAST(%(doc)s AS jsonb) AS d),
@@ -129,16 +127,6 @@ def _all_at_once(
         )
         SELECT id FROM new_order
     """
-
-
-def _json_value(value: Any) -> Any:
-    """What ``json`` cannot write by itself: times (ISO 8601 with their offset, which
-    ``timestamptz`` reads back exactly)."""
-    if isinstance(value, datetime):
-        if value.tzinfo is None:  # as UtcDateTime refuses them
-            raise ValueError("naive datetimes are not stored; use openoms.shared.clock")
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not a column value")
 
 
 def record_created(uow: UnitOfWork, new: NewOrder, number: str) -> None:
