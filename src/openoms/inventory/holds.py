@@ -20,7 +20,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from openoms.infra.db import driver_rows, run_built
@@ -556,16 +555,22 @@ def _sourcing(wanted: sa.ColumnElement[bool]) -> sa.Select[Any]:
 
 
 _SOURCING = _sourcing(_sl.sku_code.in_(sa.bindparam("skus", expanding=True)))
-# PostgreSQL: the SKUs bound as one array, so the statement is one text for any number of
-# them and runs through the driver (infra.db.run_built)
-_PG_SOURCING = _sourcing(
-    _sl.sku_code == sa.any_(sa.bindparam("skus", type_=postgresql.ARRAY(sa.String)))
-)
+
+
+@functools.lru_cache(maxsize=32)
+def _pg_sourcing(count: int) -> sa.Select[Any]:
+    """PostgreSQL, through the driver (infra.db.run_built): the SKUs bound one by one as
+    ``s0``…, one statement per count, as SQLAlchemy's expanding IN would send. (Bound as one
+    array, the planner's generic plan guessed ten SKUs and it planned at every order.)"""
+    return _sourcing(_sl.sku_code.in_([sa.bindparam(f"s{i}") for i in range(count)]))
 
 
 def sourcing_rows(conn: Connection, skus: list[str]) -> list[SourcingRow]:
+    if not skus:
+        return []
     if conn.dialect.name == "postgresql":
-        found = run_built(conn, _PG_SOURCING, {"skus": skus})
+        params = {f"s{i}": sku for i, sku in enumerate(skus)}
+        found = run_built(conn, _pg_sourcing(len(skus)), params)
     else:
         found = list(conn.execute(_SOURCING, {"skus": skus}))
     return [
