@@ -173,3 +173,22 @@ def test_column_values_for_json_documents() -> None:
         json_column_value(datetime(2026, 1, 2, tzinfo=UTC).replace(tzinfo=None))
     with pytest.raises(TypeError, match="set is not a column value"):
         json_column_value({1})
+
+
+def test_a_built_statement_is_compiled_once_and_forgotten_with_it() -> None:
+    import gc
+
+    from sqlalchemy.dialects.postgresql import psycopg
+
+    from openoms.infra import db as infra_db
+
+    dialect = psycopg.dialect()
+    first = infra_db.driver_sql(_BY_NAME, dialect)
+    assert infra_db.driver_sql(_BY_NAME, dialect) is first  # compiled once
+    assert "%(name)s" in first[0]
+    assert first[1] == {"param_1": 7}  # the literal, bound by SQLAlchemy as its own parameter
+    before = len(infra_db._COMPILED)
+    for i in range(50):  # built per call: compiled per call, but nothing piles up
+        infra_db.driver_sql(sa.select(outbox_events.c.id).limit(i + 1), dialect)
+    gc.collect()
+    assert len(infra_db._COMPILED) == before

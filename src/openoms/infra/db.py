@@ -17,6 +17,7 @@ import functools
 import itertools
 import json
 import threading
+import weakref
 from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -109,8 +110,9 @@ def driver_rows(conn: Connection, sql: str, params: dict[str, Any]) -> list[tupl
     CPU again as psycopg itself (docs/benchmarks.md), and these need none of it. What stays:
     the ``before_cursor_execute`` event (the statement budgets in the tests count these
     too, with ``context`` None) and SQLAlchemy's exceptions (``IntegrityError``,
-    ``OperationalError`` with the driver's error as ``orig``). Other databases go through
-    SQLAlchemy's ``exec_driver_sql``.
+    ``OperationalError`` with the driver's error as ``orig``), and a connection found lost is
+    invalidated. Not kept: SQLAlchemy's ``echo`` log and its other execution events. Other
+    databases go through SQLAlchemy's ``exec_driver_sql``.
     """
     if conn.dialect.name != "postgresql":
         return [tuple(r) for r in conn.exec_driver_sql(sql, params)]
@@ -140,25 +142,28 @@ def driver_rows(conn: Connection, sql: str, params: dict[str, Any]) -> list[tupl
         cursor.close()
 
 
-_COMPILED: dict[tuple[int, str], tuple[str, dict[str, Any], sa.ClauseElement]] = {}
+_COMPILED: dict[tuple[int, str], tuple[str, dict[str, Any]]] = {}
 
 
 def driver_sql(statement: sa.ClauseElement, dialect: sa.Dialect) -> tuple[str, dict[str, Any]]:
     """A statement built with SQLAlchemy, as the driver's SQL for this dialect, compiled once,
     and the values of its literal parameters; for :func:`driver_rows`.
 
-    Only for statements built once (module constants) whose bound values need no
-    Python-side conversion on this dialect: PostgreSQL takes aware datetimes, strings,
-    numbers and lists as they are. No expanding ``IN``: bind a list to ``= ANY(...)``.
+    Meant for statements built once (module constants, or kept in a cache) whose bound
+    values need no Python-side conversion on this dialect: PostgreSQL takes aware
+    datetimes, strings, numbers and lists as they are. No expanding ``IN``: bind each value.
+    A statement's entry goes when the statement does, so one built per call is compiled per
+    call (slow, not a leak).
     """
     key = (id(statement), dialect.name)
     found = _COMPILED.get(key)
     if found is None:
         compiled = statement.compile(dialect=dialect)
         static = {k: v for k, v in compiled.params.items() if v is not None}
-        # the statement is kept with its SQL, so its id is never reused for another one
-        found = _COMPILED[key] = (str(compiled), static, statement)
-    return found[0], found[1]
+        found = _COMPILED[key] = (str(compiled), static)
+        # forgotten with the statement, so its id can never stand for another statement
+        weakref.finalize(statement, _COMPILED.pop, key, None)
+    return found
 
 
 def run_built(
