@@ -276,3 +276,46 @@ def _outbox_names(db: Database, number: str) -> list[str]:
                 )
             ).scalars()
         )
+
+
+def test_history_counts_the_customers_earlier_orders_that_were_not_cancelled(
+    db: Database,
+) -> None:
+    # given a channel that reviews an order above twice the customer's average, once there
+    # are two earlier orders, and a customer with 10.00, 10.00 and a cancelled 90.00
+    gateways = gateways_for(db)
+    rules = {
+        "review_at": 30,
+        "reject_at": 100,
+        "rules": [{"kind": "high_value_vs_history", "points": 30, "factor": "2", "min_orders": 2}],
+    }
+    channel = make_channel(db, fraud_rules=rules)
+    sku, site = make_sku(db), make_location(db, lat=52.37, lon=4.89).code
+    stock(db, sku, site, 50)
+    email = f"{random_code('h').lower()}@example.com"
+
+    def place(quantity: int) -> Placed:
+        data = _order(channel, LineInput(sku, quantity, 1000), email=email)
+        return order_payments.place(db, gateways, data, None, actor="shop")
+
+    def screened(placed: Placed) -> dict[str, object]:
+        events = queries.timeline(db.reader(), placed.order.number)
+        (event,) = [e for e in events if e.kind == "fraud_screening"]
+        return event.data
+
+    place(1)
+    place(1)
+    big = place(9)
+    order_payments.cancel_order(db, gateways, big.order.number, actor="shop", reason="test")
+    # when an order of 50.00 comes (5x the average of the two that count)
+    fifth = place(5)
+    # then the rule fires on two earlier orders averaging 10.00 (the cancelled one and the
+    # orders after it do not count)
+    data = screened(fifth)
+    assert fifth.order.status is OrderStatus.ON_HOLD
+    (reason,) = data["reasons"]  # type: ignore[misc]
+    assert reason["details"]["previous_orders"] == 2
+    assert reason["details"]["average_minor"] == 1000
+    # and next, an order of 40.00 passes: the held 50.00 counts now (average 23.33; on the
+    # first two alone, 40.00 would be above twice 10.00)
+    assert screened(place(4))["decision"] == "accept"

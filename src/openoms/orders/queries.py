@@ -252,18 +252,23 @@ def history_of(count: Any, average: Any) -> tuple[int, int | None]:
     return int(count or 0), (int(average) if average is not None else None)
 
 
-def _earlier(column: sa.ColumnElement[Any]) -> sa.ScalarSelect[Any]:
-    return (
-        sa.select(column)
-        .where(
-            _o.customer_id == sa.bindparam("customer_id"),
-            _o.id < sa.bindparam("order_id"),
-            _o.status != OrderStatus.CANCELLED.value,
-        )
-        .scalar_subquery()
+_HISTORY = (
+    sa.select(
+        sa.func.count().label("orders"),
+        sa.func.avg(_o.base_total_amount).label("average"),
     )
-
+    .where(
+        _o.customer_id == sa.bindparam("customer_id"),
+        _o.id < sa.bindparam("order_id"),
+        _o.status != OrderStatus.CANCELLED.value,
+    )
+    .cte("customer_history")
+)
 
 # The customer's history as two scalar subqueries (bound to ``customer_id`` and
-# ``order_id``), for a query that reads it with other facts in one round trip.
-HISTORY_BEFORE = (_earlier(sa.func.count()), _earlier(sa.func.avg(_o.base_total_amount)))
+# ``order_id``), for a query that reads it with other facts in one round trip. Both read
+# one CTE, so the customer's orders are read once, not once for each value.
+HISTORY_BEFORE = (
+    sa.select(_HISTORY.c.orders).scalar_subquery(),
+    sa.select(_HISTORY.c.average).scalar_subquery(),
+)
