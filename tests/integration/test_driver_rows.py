@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from openoms.identity.orm import audit_log
 from openoms.infra.db import Database, driver_rows, json_column_value, run_built
 from openoms.infra.outbox import outbox_events
 from openoms.shared import clock
@@ -124,42 +123,6 @@ def test_a_built_statement_gives_what_sqlalchemy_gives_on_both_databases(db: Dat
         params = {"name": "test.built", "id": event_id}
         assert [tuple(r) for r in run_built(uow.conn, _BY_NAME, params)] == [(event_id, 7)]
         assert [tuple(r) for r in run_built(uow.conn, _BY_NAME, {**params, "id": "x"})] == []
-
-
-def test_queued_rows_keep_json_null_and_exact_times(db: Database) -> None:
-    actor = random_code("user:")
-    at = datetime(2026, 3, 29, 1, 30, 15, 123456, tzinfo=UTC)
-    with db.uow() as uow:
-        uow.insert_later(audit_log, {"at": at, "actor": actor, "action": "a", "data": None})
-        uow.insert_later(audit_log, {"at": at, "actor": actor, "action": "b", "data": {"k": []}})
-        uow.commit()
-    with db.reader() as uow:
-        rows = uow.conn.execute(
-            sa.select(audit_log.c.action, audit_log.c.at, audit_log.c.data)
-            .where(audit_log.c.actor == actor)
-            .order_by(audit_log.c.id)
-        ).all()
-        if db.engine.dialect.name == "postgresql":
-            kinds = uow.conn.execute(
-                sa.text("SELECT jsonb_typeof(data) FROM audit_log WHERE actor = :a ORDER BY id"),
-                {"a": actor},
-            ).scalars()
-            assert list(kinds) == ["null", "object"]  # JSON null, as SQLAlchemy writes it
-    assert [(r.action, r.at, r.data) for r in rows] == [("a", at, None), ("b", at, {"k": []})]
-
-
-def test_queued_rows_refuse_naive_times_and_lose_nothing_else(db: Database) -> None:
-    actor = random_code("user:")
-    naive = datetime(2026, 3, 29, 1, 30, tzinfo=UTC).replace(tzinfo=None)
-    with db.uow() as uow:
-        uow.insert_later(audit_log, {"at": naive, "actor": actor, "action": "a", "data": {}})
-        with pytest.raises((ValueError, sa.exc.StatementError)):
-            uow.commit()
-    with db.reader() as uow:
-        found = uow.conn.execute(
-            sa.select(sa.func.count()).where(audit_log.c.actor == actor)
-        ).scalar_one()
-    assert found == 0
 
 
 def test_column_values_for_json_documents() -> None:

@@ -2,6 +2,8 @@
 
 import threading
 import time
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -156,6 +158,20 @@ def test_a_request_audit_entry_is_not_undone_by_a_rollback_that_did_not_write_it
     assert _audit_rows(db, actor) == 1
 
 
+def _audit_entries(db: Database, actor: str) -> list[sa.Row[Any]]:
+    """The actor's audit entries in the order written: action, data, at."""
+    from openoms.identity.orm import audit_log
+
+    with db.reader() as uow:
+        return list(
+            uow.conn.execute(
+                sa.select(audit_log.c.action, audit_log.c.data, audit_log.c.at)
+                .where(audit_log.c.actor == actor)
+                .order_by(audit_log.c.id)
+            ).all()
+        )
+
+
 def _queued_audit_row(actor: str, action: str) -> dict[str, object]:
     from openoms.shared import clock
 
@@ -195,12 +211,8 @@ def test_rows_queued_for_later_are_written_at_commit_in_order_and_in_one_stateme
     # of rows alike (audit, outbox, two audits); either way compiled once, not every commit
     assert len(sent.statements) == (1 if db.engine.dialect.name == "postgresql" else 3)
     assert all(s.compiled_once for s in sent.statements)
+    rows = _audit_entries(db, actor)
     with db.reader() as uow:
-        rows = uow.conn.execute(
-            sa.select(audit_log.c.action, audit_log.c.data, audit_log.c.at)
-            .where(audit_log.c.actor == actor)
-            .order_by(audit_log.c.id)
-        ).all()
         payload = uow.conn.execute(
             sa.select(outbox_events.c.payload).where(outbox_events.c.id == event_id)
         ).scalar_one()
@@ -235,3 +247,35 @@ def test_write_pending_writes_queued_rows_where_the_transaction_can_read_them(
         assert uow.conn.execute(count).scalar_one() == 1
         uow.commit()  # nothing queued is written twice
     assert _audit_rows(db, actor) == 1
+
+
+def test_queued_rows_keep_json_null_and_exact_times(db: Database) -> None:
+    from openoms.identity.orm import audit_log
+
+    actor = random_code("user:")
+    at = datetime(2026, 3, 29, 1, 30, 15, 123456, tzinfo=UTC)
+    with db.uow() as uow:
+        uow.insert_later(audit_log, {"at": at, "actor": actor, "action": "a", "data": None})
+        uow.insert_later(audit_log, {"at": at, "actor": actor, "action": "b", "data": {"k": []}})
+        uow.commit()
+    rows = _audit_entries(db, actor)
+    if db.engine.dialect.name == "postgresql":
+        with db.reader() as uow:
+            kinds = uow.conn.execute(
+                sa.text("SELECT jsonb_typeof(data) FROM audit_log WHERE actor = :a ORDER BY id"),
+                {"a": actor},
+            ).scalars()
+            assert list(kinds) == ["null", "object"]  # JSON null, as SQLAlchemy writes it
+    assert [(r.action, r.at, r.data) for r in rows] == [("a", at, None), ("b", at, {"k": []})]
+
+
+def test_queued_rows_refuse_naive_times_and_lose_nothing_else(db: Database) -> None:
+    from openoms.identity.orm import audit_log
+
+    actor = random_code("user:")
+    naive = datetime(2026, 3, 29, 1, 30, tzinfo=UTC).replace(tzinfo=None)
+    with db.uow() as uow:
+        uow.insert_later(audit_log, {"at": naive, "actor": actor, "action": "a", "data": {}})
+        with pytest.raises((ValueError, sa.exc.StatementError)):
+            uow.commit()
+    assert _audit_rows(db, actor) == 0
