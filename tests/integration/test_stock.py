@@ -1,8 +1,13 @@
 """Receiving, adjusting, counting and placing stock, on SQLite and PostgreSQL."""
 
+from datetime import UTC, datetime
+
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from openoms.catalog.model import SkuNotFound
+from openoms.catalog.orm import skus
 from openoms.infra.db import Database
 from openoms.inventory.model import (
     AdjustmentReason,
@@ -11,6 +16,7 @@ from openoms.inventory.model import (
     StockBelowReserved,
     StockLine,
 )
+from openoms.inventory.orm import stock_movements
 from openoms.inventory.queries import availability, list_movements
 from openoms.inventory.services.reservations import reserve_stock
 from openoms.inventory.services.stock import (
@@ -179,3 +185,27 @@ def test_relocating_more_than_a_bin_holds_is_refused(db: Database) -> None:
         relocate_stock(db.uow(), location, sku, 3, from_bin="B-01", to_bin="B-02", actor="t")
     with pytest.raises(ValidationFailed):
         relocate_stock(db.uow(), location, sku, 1, from_bin="B-01", to_bin="B-01", actor="t")
+
+
+def test_a_movement_belongs_to_a_stock_row(db: Database) -> None:
+    """The ledger's movements point at the stock row they changed (migration 0017): a
+    movement for a SKU at a location where it has no stock row is refused."""
+    stocked, unstocked = make_sku(db), make_sku(db)
+    location = make_location(db)
+    stock(db, stocked, location.code, 5)
+    with db.engine.connect() as conn:
+        ids = dict(conn.execute(sa.select(skus.c.code, skus.c.id)).all())
+    movement = {
+        "kind": "adjustment",
+        "location_id": location.id,
+        "on_hand_delta": 1,
+        "reserved_delta": 0,
+        "actor": "t",
+        "created_at": datetime.now(UTC),
+    }
+    with db.engine.connect() as conn:  # its stock row exists: accepted (then rolled back,
+        # so the ledger other tests verify stays whole)
+        conn.execute(stock_movements.insert(), {**movement, "sku_id": ids[stocked]})
+        conn.rollback()
+    with pytest.raises(IntegrityError), db.engine.begin() as conn:
+        conn.execute(stock_movements.insert(), {**movement, "sku_id": ids[unstocked]})

@@ -49,8 +49,8 @@ stock_movements = sa.Table(
     metadata,
     sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
     sa.Column("kind", sa.String(20), nullable=False),
-    sa.Column("sku_id", sa.Integer, sa.ForeignKey("skus.id"), nullable=False),
-    sa.Column("location_id", sa.Integer, sa.ForeignKey("locations.id"), nullable=False),
+    sa.Column("sku_id", sa.Integer, nullable=False),
+    sa.Column("location_id", sa.Integer, nullable=False),
     sa.Column("bin_id", sa.Integer, sa.ForeignKey("bins.id"), nullable=True),
     sa.Column("on_hand_delta", sa.Integer, nullable=False),
     sa.Column("reserved_delta", sa.Integer, nullable=False),
@@ -58,6 +58,13 @@ stock_movements = sa.Table(
     sa.Column("reference", sa.String(120), nullable=False, server_default=""),
     sa.Column("actor", sa.String(120), nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
+    # A movement belongs to the stock row it changed: the check locks a row its transaction
+    # holds already, not the SKU and location rows every order shares (migration 0017).
+    sa.ForeignKeyConstraint(
+        ["sku_id", "location_id"],
+        ["stock_levels.sku_id", "stock_levels.location_id"],
+        name="fk_stock_movements_stock_level",
+    ),
     sa.Index("ix_stock_movements_sku_location", "sku_id", "location_id", "id"),
     sa.Index("ix_stock_movements_reference", "reference"),
 )
