@@ -171,6 +171,8 @@ def _conditions(f: OrderFilter) -> list[sa.ColumnElement[bool]]:
         out.append(_o.placed_at < f.placed_to)
     if f.min_priority is not None:
         out.append(_o.priority >= f.min_priority)
+        if f.min_priority > 0:  # said outright, so a prepared plan may use ix_orders_priority
+            out.append(_o.priority > 0)
     if f.tag:
         tag = f.tag.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         out.append(sa.cast(_o.tags, sa.Text).like(f'%"{tag}"%', escape="\\"))

@@ -105,11 +105,18 @@ fraud_screenings = sa.Table(
     sa.Column("ip", sa.String(45), nullable=True),
     sa.Column("device_id", sa.String(120), nullable=True),
     sa.Column("card_fingerprint", sa.String(64), nullable=True),
-    sa.Column("review", sa.String(10), nullable=True, index=True),  # approved | rejected
+    sa.Column("review", sa.String(10), nullable=True),  # approved | rejected
     sa.Column("reviewed_by", sa.String(120), nullable=True),
     sa.Column("reviewed_at", UtcDateTime(), nullable=True),
     sa.Column("review_note", sa.Text, nullable=False, server_default=""),
-    sa.Column("created_at", UtcDateTime(), nullable=False, index=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    # the review queue: the screenings that sent their order to review (migration 0018)
+    sa.Index(
+        "ix_fraud_screenings_to_review",
+        "id",
+        postgresql_where=sa.text("decision = 'review'"),
+        sqlite_where=sa.text("decision = 'review'"),
+    ),
     # the velocity rules' counts: one identifier within a window (migration 0016)
     sa.Index("ix_fraud_screenings_email_created_at", "email", "created_at"),
     *(

@@ -278,6 +278,8 @@ def test_orders_are_listed_with_filters_and_pages(api: ApiClient, warehouse: str
         o["number"]
         for o in api.get("/orders", params={"tag": tag, "min_priority": 50}).json()["items"]
     ] == [numbers[0]]
+    everyone = api.get("/orders", params={"tag": tag, "min_priority": 0}).json()["items"]
+    assert [o["number"] for o in everyone] == numbers[::-1]  # priority 0 counts too
     by_text = api.get("/orders", params={"q": numbers[1]}).json()["items"]
     assert [o["number"] for o in by_text] == [numbers[1]]
     assert api.get("/orders", params={"status": "allocated", "channel": channel}).json()["items"]
