@@ -33,8 +33,8 @@ from openoms.receivables.services.companies import company_of_email
 from openoms.shared.errors import ValidationFailed
 from openoms.shared.money import Money
 from openoms.web.auth import current_principal, permit
-from openoms.web.deps import Actor, Caller, DbDep, GatewaysDep, ReadUow, WriteUow
-from openoms.web.schemas import MoneyOut, Page
+from openoms.web.deps import Actor, Caller, ContextDep, DbDep, GatewaysDep, ReadUow, WriteUow
+from openoms.web.schemas import MoneyOut, Page, model_response
 
 router = APIRouter(tags=["orders"])
 
@@ -56,12 +56,11 @@ OrderNumber = Annotated[str, Depends(order_in_scope)]
 @router.post(
     "/orders",
     status_code=status.HTTP_201_CREATED,
+    response_model=OrderOut,
     responses={200: {"description": "the channel sent this order before; here it is"}},
     dependencies=[permit(P.ORDERS_CREATE)],
 )
-def create_order(
-    body: OrderCreate, db: DbDep, gateways: GatewaysDep, caller: Caller, response: Response
-) -> OrderOut:
+def create_order(body: OrderCreate, context: ContextDep) -> Response:
     """Capture an order from any channel. The same (channel, external_id) twice answers
     200 with the first order; an ``Idempotency-Key`` replays the first response.
 
@@ -70,6 +69,7 @@ def create_order(
     ``payment``. The order's ``payment_status`` tells the outcome. New orders are screened
     for fraud (``client`` helps): a risky one waits on hold in review, a rejected one is
     cancelled and its payment voided."""
+    db, caller = context.db, context.caller
     if not caller.scope.sees_channel(body.channel):
         raise PermissionDenied(
             f"You take orders for {', '.join(sorted(caller.scope.channels or ()))} only.",
@@ -85,10 +85,9 @@ def create_order(
             f"payment on terms is for company customers; {data.email} is no company's contact",
         )
     client = body.client.to_client() if body.client else None
-    placed = order_payments.place(db, gateways, data, payment, client, actor=actor)
-    if not placed.created:
-        response.status_code = status.HTTP_200_OK
-    return OrderOut.of(placed.order)
+    placed = order_payments.place(db, context.gateways, data, payment, client, actor=actor)
+    code = status.HTTP_201_CREATED if placed.created else status.HTTP_200_OK
+    return model_response(OrderOut.of(placed.order), code)
 
 
 @router.get("/orders", dependencies=[permit(P.ORDERS_VIEW)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -47,12 +48,29 @@ async def principal(request: Request) -> Principal:
     return current_principal(request)
 
 
+@dataclass(frozen=True)
+class Context:
+    """What a route that places orders needs of the application and the caller, as one
+    dependency: FastAPI resolves each dependency of a request apart (tens of microseconds
+    each), and the order route is the hottest of all (docs/benchmarks.md)."""
+
+    db: Database
+    gateways: Gateways
+    caller: Principal
+
+
+async def context(request: Request) -> Context:
+    state = request.app.state
+    return Context(state.db, state.gateways, current_principal(request))
+
+
 DbDep = Annotated[Database, Depends(get_db)]
 GatewaysDep = Annotated[Gateways, Depends(get_gateways)]
 WriteUow = Annotated[UnitOfWork, Depends(write_uow)]
 ReadUow = Annotated[UnitOfWork, Depends(read_uow)]
 Actor = Annotated[str, Depends(actor)]
 Caller = Annotated[Principal, Depends(principal)]
+ContextDep = Annotated[Context, Depends(context)]
 
 
 def works_at(caller: Principal, *locations: str) -> None:
