@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import anyio.to_thread
 import httpx
+import pytest
 
 from openoms.accounting import services as accounting
 from openoms.identity.model import Permission
@@ -34,7 +36,7 @@ ADDRESS = {
 
 
 def test_an_unpaid_order_through_the_api_is_one_commit_and_few_statements(
-    db: Database, tmp_path: Any
+    db: Database, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given: a shop whose token was used a moment ago and whose customer exists
     skus = make_skus(db, 3)
@@ -64,11 +66,21 @@ def test_an_unpaid_order_through_the_api_is_one_commit_and_few_statements(
             "lines": [{"sku": sku, "quantity": 1} for sku in skus],
         }
 
+    hops: list[str] = []  # trips to a worker thread (starlette's run_in_threadpool)
+    to_thread = anyio.to_thread.run_sync
+
+    async def counted(func: Any, *args: Any, **kwargs: Any) -> Any:
+        hops.append(getattr(func, "__name__", repr(func)))
+        return await to_thread(func, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+
     async def place_two() -> tuple[list[int], Recorded]:
         transport = httpx.ASGITransport(app=app)
         headers = {"Authorization": f"Bearer {token}"}
         async with httpx.AsyncClient(transport=transport, base_url="http://oms") as client:
             first = await client.post("/api/v1/orders", json=body(), headers=headers)
+            hops.clear()
             with recorded(db.engine) as sent:
                 second = await client.post("/api/v1/orders", json=body(), headers=headers)
             again = [s.sql[:90] for s in sent.statements if not s.compiled_once]
@@ -81,6 +93,8 @@ def test_an_unpaid_order_through_the_api_is_one_commit_and_few_statements(
     # then
     assert codes == [201, 201]
     assert sent.commits == 1
+    # one trip to a worker thread: the handler, which also serializes its response
+    assert len(hops) == 1, hops
     budget = BUDGET[db.engine.dialect.name]
     assert len(statements) <= budget, f"{len(statements)} statements:\n" + "\n".join(
         s[:90] for s in statements
