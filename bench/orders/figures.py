@@ -8,7 +8,7 @@ from bench.clients import Client
 from bench.orders.bodies import OrderMaker
 from bench.orders.http1 import request_bytes
 from bench.orders.load import HttpMeasurement, NextRequest, Target, measure_http
-from bench.orders.raw import RawPostgresOrders, RawSqliteOrders
+from bench.orders.raw import RawPostgresOrders, RawSqliteOrders, held_by, release
 from bench.orders.rawshop import RawShop
 from bench.orders.seed import Shop
 from bench.timing import Measurement, Window, measure
@@ -37,11 +37,21 @@ def http_orders(
 def raw_orders(
     target: str, shop: RawShop, mix: str, clients: int, window: Window, lines: int
 ) -> Measurement:
+    """The ceiling's figure; what its orders reserved is given back afterwards (also when
+    the figure failed), so the ledger still explains every unit."""
     sqlite = not target.startswith("postgresql")
+    made: list[RawSqliteOrders | RawPostgresOrders] = []
 
     def make(seed: int) -> Client:
-        if sqlite:
-            return RawSqliteOrders(target, shop, mix, lines, seed)
-        return RawPostgresOrders(target, shop, mix, lines, seed)
+        client = (
+            RawSqliteOrders(target, shop, mix, lines, seed)
+            if sqlite
+            else RawPostgresOrders(target, shop, mix, lines, seed)
+        )
+        made.append(client)
+        return client
 
-    return measure(make, clients, window)
+    try:
+        return measure(make, clients, window)
+    finally:
+        release(target, held_by(made))

@@ -1,12 +1,16 @@
 """The ceiling: one order's minimal SQL through the bare driver, one connection per thread.
 
 ``reserve()`` places one order and returns True, or rolls back and returns False when a
-guarded UPDATE found too little stock (a shortage).
+guarded UPDATE found too little stock (a shortage). ``held`` counts the units each client's
+committed orders reserved per stock row, so that they can be given back (:func:`release`):
+the raw SQL writes no ledger movement, and the ledger is verified after the run.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import psycopg
@@ -25,6 +29,7 @@ class RawSqliteOrders:
             self._conn.execute(pragma)
         self._sql = statements("?", "?", lines)
         self._orders = RawOrders(shop, mix, lines, seed, sqlite=True)
+        self.held: Counter[int] = Counter()  # stock row id -> units reserved and committed
 
     def reserve(self) -> bool:
         self._conn.execute("BEGIN IMMEDIATE")
@@ -34,6 +39,8 @@ class RawSqliteOrders:
             self._conn.execute("ROLLBACK")
             raise
         self._conn.execute("COMMIT" if placed else "ROLLBACK")
+        if placed:
+            self.held.update(item.level_id for item in self._orders.items)
         return placed
 
     def close(self) -> None:
@@ -47,6 +54,7 @@ class RawPostgresOrders:
         self._conn = psycopg.connect(conninfo)
         self._sql = statements("%s", "%s::jsonb", lines)
         self._orders = RawOrders(shop, mix, lines, seed, sqlite=False)
+        self.held: Counter[int] = Counter()  # stock row id -> units reserved and committed
 
     def reserve(self) -> bool:
         try:
@@ -56,6 +64,7 @@ class RawPostgresOrders:
             raise
         if placed:
             self._conn.commit()
+            self.held.update(item.level_id for item in self._orders.items)
         else:
             self._conn.rollback()
         return placed
@@ -74,3 +83,31 @@ def _place(execute: Any, sql: Statements, orders: RawOrders) -> bool:
             return False
     execute(sql.outbox, orders.outbox_params(params[0]))
     return True
+
+
+def held_by(clients: Iterable[RawSqliteOrders | RawPostgresOrders]) -> Counter[int]:
+    """The units the clients' committed orders reserved, per stock row."""
+    total: Counter[int] = Counter()
+    for client in clients:
+        total.update(client.held)
+    return total
+
+
+def release(target: str, held: Mapping[int, int]) -> None:
+    """Give back what the raw orders reserved, so the stock rows agree with the ledger
+    again; one transaction. ``target`` is the driver's database (a path or a conninfo)."""
+    rows = sorted(held.items())
+    if target.startswith("postgresql"):
+        with psycopg.connect(target) as conn:
+            conn.cursor().executemany(RELEASE.format(p="%s"), [(n, i) for i, n in rows])
+        return
+    lite = sqlite3.connect(target, timeout=30, isolation_level=None)
+    try:
+        lite.execute("BEGIN IMMEDIATE")
+        lite.executemany(RELEASE.format(p="?"), [(n, i) for i, n in rows])
+        lite.execute("COMMIT")
+    finally:
+        lite.close()
+
+
+RELEASE = "UPDATE stock_levels SET reserved = reserved - {p} WHERE id = {p}"

@@ -1,4 +1,4 @@
-"""One backend: scratch database, seed, real server, HTTP figures, statements, ledger, raw SQL."""
+"""One backend: scratch database, seed, real server, HTTP and raw SQL figures in turn, statements, ledger."""
 
 from __future__ import annotations
 
@@ -75,15 +75,13 @@ def run_backend(
 def _measure(
     run: BackendRun, db: Database, url: str, settings: OrderSettings, console: Console
 ) -> None:
-    """HTTP with the server up; then, server gone: deadlocks, statements, ledger, raw SQL."""
+    """With the server up: per load, ping, then each mix through HTTP and at once its raw
+    SQL ceiling; then, server gone: statements and the ledger."""
     shop = seed_shop(db, settings.sku_count, settings.units_per_level, settings.customers)
     run.version = server_version(db)
-    http, pings = _through_http(run, url, shop, settings, console)
-    run.deadlocks_http = _deadlocks_since(db, 0)
+    http, pings, raw = _phases(run, db, url, shop, settings, console)
     run.statements = count_order_statements(db, shop, settings.lines, settings.statement_sample)
     run.drift = verify_ledger(db.reader())
-    raw = _raw(run, db, url, shop, settings, console)
-    run.deadlocks_raw = _deadlocks_since(db, run.deadlocks_http)
     run.rows = [
         OrderRow(n, mix, http[n, mix], pings[n], raw[n, mix])
         for n in settings.clients
@@ -91,13 +89,24 @@ def _measure(
     ]
 
 
-def _through_http(
-    run: BackendRun, url: str, shop: Shop, settings: OrderSettings, console: Console
-) -> tuple[dict[tuple[int, str], HttpMeasurement], dict[int, HttpMeasurement]]:
+def _phases(
+    run: BackendRun, db: Database, url: str, shop: Shop, settings: OrderSettings, console: Console
+) -> tuple[
+    dict[tuple[int, str], HttpMeasurement],
+    dict[int, HttpMeasurement],
+    dict[tuple[int, str], Measurement],
+]:
+    """Each raw figure runs right after its HTTP figure, the server idle: the machine's
+    speed drifts by tens of percent within minutes, and a ratio of two figures taken a
+    minute apart measured the drift as much as the code. The raw orders' reserved units are
+    given back after each figure (``figures.raw_orders``), so the ledger verified at the
+    end still explains every unit the server moved."""
     window = Window(settings.warmup, settings.seconds)
     log = LOGS / f"orders-server-{run.backend}.log"
     LOGS.mkdir(parents=True, exist_ok=True)
-    http, pings = {}, {}
+    raw_shop = load_raw_shop(db, shop)
+    driver = driver_target(url)
+    http, pings, raw = {}, {}, {}
     with running_server(url, run.workers, log) as server:
         console.print(f"  oms serve --workers {run.workers} at {server.url} (pid {server.pid})")
         target = Target(server.url, lambda: tree_cpu_seconds(server.pid))
@@ -105,26 +114,17 @@ def _through_http(
             pings[n] = figures.ping(target, n, window)
             _progress(console, run.backend, n, "", "ping", pings[n].result, pings[n])
             for mix in MIXES:
+                before = deadlocks(db)
                 got = figures.http_orders(target, shop, mix, n, window, settings.lines)
                 http[n, mix] = got
                 _progress(console, run.backend, n, mix, "HTTP orders", got.result, got)
+                run.deadlocks_http = _add_deadlocks(db, run.deadlocks_http, before)
+                before = deadlocks(db)
+                raw[n, mix] = _raw_figure(driver, raw_shop, mix, n, window, settings.lines)
+                _progress(console, run.backend, n, mix, "raw SQL orders", raw[n, mix], None)
+                run.deadlocks_raw = _add_deadlocks(db, run.deadlocks_raw, before)
     run.server_log = [line for line in log.read_text().splitlines() if line.strip()]
-    return http, pings
-
-
-def _raw(
-    run: BackendRun, db: Database, url: str, shop: Shop, settings: OrderSettings, console: Console
-) -> dict[tuple[int, str], Measurement]:
-    """On the same database once the server is gone and the ledger is verified."""
-    window = Window(settings.warmup, settings.seconds)
-    raw_shop = load_raw_shop(db, shop)
-    target = driver_target(url)
-    raw = {}
-    for n in settings.clients:
-        for mix in MIXES:
-            raw[n, mix] = _raw_figure(target, raw_shop, mix, n, window, settings.lines)
-            _progress(console, run.backend, n, mix, "raw SQL orders", raw[n, mix], None)
-    return raw
+    return http, pings, raw
 
 
 def _raw_figure(
@@ -139,10 +139,13 @@ def _raw_figure(
         return Measurement(0, window.seconds, 0, {reason: 1}, math.nan, math.nan)
 
 
-def _deadlocks_since(db: Database, before: int | None) -> int | None:
+def _add_deadlocks(db: Database, total: int | None, before: int | None) -> int | None:
+    """``total`` plus the deadlocks PostgreSQL counted since ``before`` (None on SQLite)."""
+    if before is None:
+        return None
     time.sleep(1.0)  # backends report their statistics at most once a second
     now = deadlocks(db)
-    return None if now is None else now - (before or 0)
+    return None if now is None else (total or 0) + now - before
 
 
 def _ratio(a: Measurement, b: Measurement) -> float:
