@@ -1,4 +1,4 @@
-"""One backend: scratch database, seed, real server, HTTP and raw SQL figures in turn, statements, ledger."""
+"""One backend: scratch database, seed, real server, HTTP and raw SQL figures in turn, ledger."""
 
 from __future__ import annotations
 
