@@ -1,4 +1,5 @@
-"""``python -m bench [reservations|orders|console|packing] [options]``: the benchmarks.
+"""``python -m bench [reservations|orders|orders-count|console|packing] [options]``: the
+benchmarks.
 
 Without a name both run, the reservation benchmark first (the options then are its own);
 ``python -m bench orders --help`` and ``python -m bench reservations --help`` list each one's.
@@ -29,6 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args and args[0] == "orders":
         return orders_main(args[1:])
+    if args and args[0] == "orders-count":
+        from bench.orders.count import main as count_main
+
+        return count_main(args[1:])
     if args and args[0] == "reservations":
         return reservations_main(args[1:])
     if args and args[0] == "packing":
