@@ -86,8 +86,7 @@ def _place(url: str, shop_file: Path, orders: int) -> None:
     from bench.orders.profiling import _Caller, _run_handlers_inline
 
     fields = json.loads(shop_file.read_text())
-    shop = Shop(**{f.name: fields[f.name] for f in dataclasses.fields(Shop)})
-    shop = dataclasses.replace(shop, skus=tuple(shop.skus), emails=tuple(shop.emails))
+    shop = Shop(**{**fields, "skus": tuple(fields["skus"]), "emails": tuple(fields["emails"])})
     _run_handlers_inline()
     os.environ.update(OMS_DATABASE_URL=url, OMS_EMBEDDED_WORKER="0", OMS_LOG_LEVEL="warning")
     from openoms.entrypoints.bootstrap import application

@@ -28,6 +28,7 @@ from types import TracebackType
 from typing import Any, Protocol
 
 import sqlalchemy as sa
+from psycopg import pq
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
@@ -128,7 +129,8 @@ def driver_rows(conn: Connection, sql: str, params: dict[str, Any]) -> list[tupl
         # The result's status, not ``cursor.description``: that builds a Column object per
         # column of the result, a few percent of an order's CPU for nothing read here.
         result = cursor.pgresult
-        return cursor.fetchall() if result is not None and result.status == _ROWS else []
+        rows = result is not None and result.status == pq.ExecStatus.TUPLES_OK
+        return cursor.fetchall() if rows else []
     except conn.dialect.loaded_dbapi.Error as e:
         gone = conn.dialect.is_disconnect(e, driver, cursor)
         if gone:
@@ -144,8 +146,6 @@ def driver_rows(conn: Connection, sql: str, params: dict[str, Any]) -> list[tupl
     finally:
         cursor.close()
 
-
-_ROWS = 2  # libpq's PGRES_TUPLES_OK: the statement returned rows (maybe none)
 
 _COMPILED: dict[tuple[int, str], tuple[str, dict[str, Any]]] = {}
 
