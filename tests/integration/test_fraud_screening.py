@@ -3,16 +3,24 @@ database, decisions acted on, and the review queue."""
 
 from __future__ import annotations
 
+import json
 import random
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from psycopg import pq
+from psycopg import sql as psql
+from sqlalchemy.dialects.postgresql import psycopg as pg_psycopg
 
+from openoms.customers.orm import customers
 from openoms.infra.db import Database
 from openoms.infra.outbox import outbox_events
 from openoms.inventory.queries import availability
 from openoms.orders import queries
 from openoms.orders.model import OrderStatus
+from openoms.orders.orm import orders
 from openoms.orders.placement import LineInput, Placed, place_order
 from openoms.payments.model import PaymentState
 from openoms.payments.services import order_payments, screening
@@ -319,3 +327,74 @@ def test_history_counts_the_customers_earlier_orders_that_were_not_cancelled(
     # and next, an order of 40.00 passes: the held 50.00 counts now (average 23.33; on the
     # first two alone, 40.00 would be above twice 10.00)
     assert screened(place(4))["decision"] == "accept"
+
+
+@pytest.mark.postgres
+def test_the_customers_history_is_read_as_one_range_however_many_orders_others_have(
+    postgres_db: Database,
+) -> None:
+    # given 3,000 orders of 300 other customers, counted in the statistics (all inside one
+    # transaction that is rolled back: the shared test database keeps none of them)
+    db = postgres_db
+    channel, sku = make_channel(db), make_sku(db)
+    stock(db, sku, make_location(db, lat=52.37, lon=4.89).code, 10)
+    mine = place_order(db.uow(), _order(channel, LineInput(sku, 1, 1000)), actor="shop").order
+    tag = random_code("copy").lower()
+    person = [c.name for c in customers.columns if c.name not in ("id", "email")]
+    copied = [
+        c.name
+        for c in orders.columns
+        if c.name not in ("id", "number", "external_id", "customer_id")
+    ]
+    velocity = screening.VELOCITY.compile(dialect=pg_psycopg.dialect(paramstyle="numeric_dollar"))
+    values = {**velocity.params, "customer_id": mine.customer_id, "order_id": mine.id}
+    with db.engine.connect() as conn:
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        with driver.transaction(force_rollback=True):
+            driver.execute(
+                f"INSERT INTO customers (email, {', '.join(person)})"
+                f" SELECT %s || g || '@example.com', {', '.join(person)}"
+                " FROM customers, generate_series(1, 300) AS g WHERE id = %s",
+                (tag, mine.customer_id),
+            )
+            driver.execute(
+                f"INSERT INTO orders (number, external_id, customer_id, {', '.join(copied)})"
+                f" SELECT %s || g, %s || g, c.id, {', '.join('o.' + name for name in copied)}"
+                " FROM orders AS o CROSS JOIN generate_series(1, 3000) AS g"
+                " JOIN customers AS c ON c.email = %s || (g %% 300 + 1) || '@example.com'"
+                " WHERE o.id = %s",
+                (tag, tag, tag, mine.id),
+            )
+            driver.execute("ANALYZE orders")
+            driver.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+            # (the simple query protocol: in the extended one, $1 would be PREPARE's own)
+            prepared = driver.pgconn.exec_(f"PREPARE velocity AS {velocity}".encode())
+            assert prepared.status == pq.ExecStatus.COMMAND_OK, prepared.error_message
+            # when PostgreSQL plans the screening's query for any customer and order
+            arguments = ", ".join(
+                psql.Literal(values[name]).as_string(driver) for name in velocity.positiontup or ()
+            )
+            explained = driver.pgconn.exec_(
+                f"EXPLAIN (FORMAT JSON) EXECUTE velocity({arguments})".encode()
+            )
+            assert explained.status == pq.ExecStatus.TUPLES_OK, explained.error_message
+            driver.execute("DEALLOCATE velocity")
+    plan = json.loads(bytes(explained.get_value(0, 0) or b"[]"))
+    # then it reads the orders through the (customer_id, id) index alone, both conditions
+    # in its range: as long as this customer's history, not the table
+    nodes = list(_plan_nodes(plan[0]["Plan"]))
+    on_orders = [n for n in nodes if n.get("Relation Name") == "orders" or "Index Name" in n]
+    assert {n.get("Index Name") for n in on_orders if "Index Name" in n} == {
+        "ix_orders_customer_id_id"
+    }
+    assert not [n for n in on_orders if n["Node Type"] == "Seq Scan"]
+    (condition,) = {str(n["Index Cond"]) for n in on_orders if "Index Cond" in n}
+    assert "customer_id = " in condition
+    assert "id < " in condition
+
+
+def _plan_nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield node
+    for child in node.get("Plans", ()):
+        yield from _plan_nodes(child)

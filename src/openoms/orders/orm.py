@@ -17,7 +17,7 @@ orders = sa.Table(
     sa.Column("channel_id", sa.Integer, sa.ForeignKey("channels.id"), nullable=False),
     sa.Column("channel_code", sa.String(64), nullable=False, index=True),
     sa.Column("external_id", sa.String(120), nullable=True),
-    sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id"), nullable=False, index=True),
+    sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id"), nullable=False),
     sa.Column("email", sa.String(254), nullable=False, index=True),
     sa.Column("currency", sa.String(3), nullable=False),
     sa.Column("locale", sa.String(10), nullable=False),
@@ -49,6 +49,9 @@ orders = sa.Table(
     sa.Column("version", sa.Integer, nullable=False, server_default="1"),
     # A channel that sends the same order twice gets the first one back.
     sa.UniqueConstraint("channel_id", "external_id"),
+    # A customer's orders, and those before a given one (the screening's history): one
+    # range of this index, as long as the customer's history (migration 0019).
+    sa.Index("ix_orders_customer_id_id", "customer_id", "id"),
     # The orders worth hurrying (``min_priority``); most orders have priority 0, and the
     # index is written twice per order on PostgreSQL (migration 0018).
     sa.Index(

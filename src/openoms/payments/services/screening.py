@@ -269,7 +269,7 @@ def _window_count(column: sa.Column[Any], key: str) -> sa.ColumnElement[Any]:
 
 # Built once: an identifier the order lacks is bound as NULL and matches nothing. The
 # customer's history comes along as two scalar subqueries: one round trip for both.
-_VELOCITY = sa.select(
+VELOCITY = sa.select(
     _window_count(_s.email, "email"),
     _window_count(_s.card_fingerprint, "card"),
     _window_count(_s.ip, "ip"),
@@ -301,7 +301,7 @@ def _velocity(
     for key, value, since in wanted:
         params[key] = value
         params[f"{key}_since"] = since
-    (row,) = run_built(uow.conn, _VELOCITY, params)
+    (row,) = run_built(uow.conn, VELOCITY, params)
     counts = [
         int(n) + 1 if value is not None else 0
         for n, (_k, value, _t) in zip(row[:4], wanted, strict=True)
