@@ -1,5 +1,5 @@
-"""``python -m bench [reservations|orders|orders-count|console|packing] [options]``: the
-benchmarks.
+"""``python -m bench [reservations|orders|orders-count|screening-history|console|packing]
+[options]``: the benchmarks.
 
 Without a name both run, the reservation benchmark first (the options then are its own);
 ``python -m bench orders --help`` and ``python -m bench reservations --help`` list each one's.
@@ -34,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench.orders.count import main as count_main
 
         return count_main(args[1:])
+    if args and args[0] == "screening-history":
+        from bench.orders.history import main as history_main
+
+        return history_main(args[1:])
     if args and args[0] == "reservations":
         return reservations_main(args[1:])
     if args and args[0] == "packing":
