@@ -262,28 +262,31 @@ def _facts(
     )
 
 
-def _window_count(column: sa.Column[Any], key: str) -> sa.ColumnElement[Any]:
-    hit = sa.and_(column == sa.bindparam(key), _s.created_at >= sa.bindparam(f"{key}_since"))
-    return sa.func.coalesce(sa.func.sum(sa.case((hit, 1), else_=0)), 0)
+def _window_count(column: sa.Column[Any], key: str) -> sa.ScalarSelect[Any]:
+    """Earlier screenings (not this order's) with the identifier ``key`` within its window:
+    one range of the (identifier, created_at) index (migration 0016)."""
+    return (
+        sa.select(sa.func.count())
+        .where(
+            column == sa.bindparam(key),
+            _s.created_at >= sa.bindparam(f"{key}_since"),
+            _s.order_id != sa.bindparam("order_id"),
+        )
+        .scalar_subquery()
+    )
 
 
-# Built once: an identifier the order lacks is bound as NULL and matches nothing. The
-# customer's history comes along as two scalar subqueries: one round trip for both.
+# Built once: an identifier the order lacks is bound as NULL and matches nothing. Each
+# count is a subquery of its own, so each reads its own index whatever the table's size:
+# one scan for all four (identifier OR identifier …) was planned as a sequential scan of
+# the table until it was large (docs/benchmarks.md). The customer's history comes along
+# as two scalar subqueries: one round trip for everything.
 VELOCITY = sa.select(
     _window_count(_s.email, "email"),
     _window_count(_s.card_fingerprint, "card"),
     _window_count(_s.ip, "ip"),
     _window_count(_s.device_id, "device"),
     *HISTORY_BEFORE,
-).where(
-    _s.order_id != sa.bindparam("order_id"),
-    _s.created_at >= sa.bindparam("since"),
-    sa.or_(
-        _s.email == sa.bindparam("email"),
-        _s.card_fingerprint == sa.bindparam("card"),
-        _s.ip == sa.bindparam("ip"),
-        _s.device_id == sa.bindparam("device"),
-    ),
 )
 
 
@@ -293,11 +296,7 @@ def _velocity(
     """Earlier screenings sharing each identifier (email, card, ip, device) within its
     window, plus this order (0 for an identifier the order does not have), and the
     customer's earlier orders (how many, their average base total): one query."""
-    params: dict[str, Any] = {
-        "order_id": order.id,
-        "customer_id": order.customer_id,
-        "since": min(t for _k, _v, t in wanted),
-    }
+    params: dict[str, Any] = {"order_id": order.id, "customer_id": order.customer_id}
     for key, value, since in wanted:
         params[key] = value
         params[f"{key}_since"] = since
