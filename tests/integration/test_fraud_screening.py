@@ -3,18 +3,20 @@ database, decisions acted on, and the review queue."""
 
 from __future__ import annotations
 
-import json
 import random
+import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from psycopg import pq
 from psycopg import sql as psql
 from sqlalchemy.dialects.postgresql import psycopg as pg_psycopg
+from sqlalchemy.engine import make_url
 
 from openoms.customers.orm import customers
+from openoms.infra import migrate
 from openoms.infra.db import Database
 from openoms.infra.outbox import outbox_events
 from openoms.inventory.queries import availability
@@ -26,6 +28,7 @@ from openoms.payments.model import PaymentState
 from openoms.payments.services import order_payments, screening
 from openoms.payments.services.records import payments_of
 from openoms.payments.services.screening import AlreadyReviewed, Client, ScreeningNotFound
+from openoms.shared import clock
 from openoms.shared.errors import ValidationFailed
 from tests.builders import address, make_channel, make_location, make_sku, random_code, stock
 from tests.integration.payment_setup import an_order, card, fresh_card_number, gateways_for
@@ -329,14 +332,74 @@ def test_history_counts_the_customers_earlier_orders_that_were_not_cancelled(
     assert screened(place(4))["decision"] == "accept"
 
 
+def test_ip_and_device_are_counted_apart_each_in_its_own_window(db: Database) -> None:
+    # given a channel allowing one order per IP address in 60 minutes and one per device
+    # in 10, and an order from an address and a device
+    gateways = gateways_for(db)
+    rules = {
+        "review_at": 100,
+        "reject_at": 200,
+        "rules": [
+            {"kind": "velocity_ip", "points": 10, "threshold": 1},
+            {"kind": "velocity_device", "points": 20, "threshold": 1, "window_minutes": 10},
+        ],
+    }
+    channel = make_channel(db, fraud_rules=rules)
+    sku, site = make_sku(db), make_location(db, lat=52.37, lon=4.89).code
+    stock(db, sku, site, 10)
+    ip = f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
+    client = screening.Client(ip=ip, device_id=random_code("dev"))
+    start = clock.now()
+
+    def place_at(minutes: int) -> Placed:
+        data = _order(channel, LineInput(sku, 1, 1000))  # each with an email of its own
+        with clock.frozen(start + timedelta(minutes=minutes)):
+            return order_payments.place(db, gateways, data, None, client, actor="shop")
+
+    def reasons(placed: Placed) -> dict[str, object]:
+        events = queries.timeline(db.reader(), placed.order.number)
+        (event,) = [e for e in events if e.kind == "fraud_screening"]
+        return {r["kind"]: r["details"]["count"] for r in event.data["reasons"]}  # type: ignore[index, union-attr]
+
+    assert reasons(place_at(0)) == {}
+    # when the same address and device order again 30 minutes later
+    # then the address counts both orders (its window is 60 minutes), the device only the
+    # new one (its window is 10): the counts neither mix nor share a window
+    assert reasons(place_at(30)) == {"velocity_ip": 2}
+    # and 5 minutes later both count the orders in their windows
+    assert reasons(place_at(35)) == {"velocity_ip": 3, "velocity_device": 2}
+
+
+@pytest.fixture
+def own_postgres_db(postgres_url: str) -> Iterator[Database]:
+    """A migrated PostgreSQL database of this test's own, dropped afterwards: ``ANALYZE``
+    leaves table sizes behind even when its transaction rolls back, and the other tests'
+    database should not inherit them."""
+    name = f"oms_test_plans_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(make_url(postgres_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    db = Database.from_url(
+        make_url(postgres_url).set(database=name).render_as_string(hide_password=False),
+        pool_size=1,
+    )
+    try:
+        migrate.upgrade(db.engine)
+        yield db
+    finally:
+        db.dispose()
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
 @pytest.mark.postgres
 def test_the_screenings_reads_are_index_ranges_however_many_rows_others_have(
-    postgres_db: Database,
+    own_postgres_db: Database,
 ) -> None:
     # given 3,000 orders of 300 other customers and a young screenings table (300 of
-    # theirs), counted in the statistics (all inside one transaction that is rolled back:
-    # the shared test database keeps none of them)
-    db = postgres_db
+    # theirs), counted in the statistics
+    db = own_postgres_db
     channel, sku = make_channel(db), make_sku(db)
     stock(db, sku, make_location(db, lat=52.37, lon=4.89).code, 10)
     mine = place_order(db.uow(), _order(channel, LineInput(sku, 1, 1000)), actor="shop").order
@@ -352,44 +415,41 @@ def test_the_screenings_reads_are_index_ranges_however_many_rows_others_have(
     with db.engine.connect() as conn:
         driver = conn.connection.driver_connection
         assert driver is not None
-        with driver.transaction(force_rollback=True):
-            driver.execute(
-                f"INSERT INTO customers (email, {', '.join(person)})"
-                f" SELECT %s || g || '@example.com', {', '.join(person)}"
-                " FROM customers, generate_series(1, 300) AS g WHERE id = %s",
-                (tag, mine.customer_id),
-            )
-            driver.execute(
-                f"INSERT INTO orders (number, external_id, customer_id, {', '.join(copied)})"
-                f" SELECT %s || g, %s || g, c.id, {', '.join('o.' + name for name in copied)}"
-                " FROM orders AS o CROSS JOIN generate_series(1, 3000) AS g"
-                " JOIN customers AS c ON c.email = %s || (g %% 300 + 1) || '@example.com'"
-                " WHERE o.id = %s",
-                (tag, tag, tag, mine.id),
-            )
-            driver.execute(
-                "INSERT INTO fraud_screenings"
-                " (order_id, score, decision, reasons, email, created_at)"
-                " SELECT %s, 0, 'accept', '[]', %s || (g %% 300 + 1) || '@example.com', now()"
-                " FROM generate_series(1, 300) AS g",
-                (mine.id, tag),
-            )
-            driver.execute("ANALYZE orders")
-            driver.execute("ANALYZE fraud_screenings")
-            driver.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-            # (the simple query protocol: in the extended one, $1 would be PREPARE's own)
-            prepared = driver.pgconn.exec_(f"PREPARE velocity AS {velocity}".encode())
-            assert prepared.status == pq.ExecStatus.COMMAND_OK, prepared.error_message
-            # when PostgreSQL plans the screening's query for any customer and order
-            arguments = ", ".join(
-                psql.Literal(values[name]).as_string(driver) for name in velocity.positiontup or ()
-            )
-            explained = driver.pgconn.exec_(
-                f"EXPLAIN (FORMAT JSON) EXECUTE velocity({arguments})".encode()
-            )
-            assert explained.status == pq.ExecStatus.TUPLES_OK, explained.error_message
-            driver.execute("DEALLOCATE velocity")
-    plan = json.loads(bytes(explained.get_value(0, 0) or b"[]"))
+        driver.autocommit = True
+        driver.execute(
+            f"INSERT INTO customers (email, {', '.join(person)})"
+            f" SELECT %s || g || '@example.com', {', '.join(person)}"
+            " FROM customers, generate_series(1, 300) AS g WHERE id = %s",
+            (tag, mine.customer_id),
+        )
+        driver.execute(
+            f"INSERT INTO orders (number, external_id, customer_id, {', '.join(copied)})"
+            f" SELECT %s || g, %s || g, c.id, {', '.join('o.' + name for name in copied)}"
+            " FROM orders AS o CROSS JOIN generate_series(1, 3000) AS g"
+            " JOIN customers AS c ON c.email = %s || (g %% 300 + 1) || '@example.com'"
+            " WHERE o.id = %s",
+            (tag, tag, tag, mine.id),
+        )
+        driver.execute(
+            "INSERT INTO fraud_screenings"
+            " (order_id, score, decision, reasons, email, created_at)"
+            " SELECT %s, 0, 'accept', '[]', %s || (g %% 300 + 1) || '@example.com', now()"
+            " FROM generate_series(1, 300) AS g",
+            (mine.id, tag),
+        )
+        driver.execute("ANALYZE orders")
+        driver.execute("ANALYZE fraud_screenings")
+        driver.execute("SET plan_cache_mode = force_generic_plan")
+        # when PostgreSQL plans the screening's query for any customer and order (PREPARE
+        # and EXECUTE as plain SQL, the arguments as literals)
+        driver.execute(f"PREPARE velocity AS {velocity}")
+        arguments = ", ".join(
+            psql.Literal(values[name]).as_string(driver) for name in velocity.positiontup or ()
+        )
+        ((plan,),) = driver.execute(
+            f"EXPLAIN (FORMAT JSON) EXECUTE velocity({arguments})"
+        ).fetchall()
+        conn.invalidate()  # the prepared statement and the setting go with the connection
     nodes = list(_plan_nodes(plan[0]["Plan"]))
     # then it counts each identifier's screenings in a range of that identifier's index,
     # not in a scan of all screenings (one count for all four identifiers was planned as a
