@@ -4,8 +4,8 @@ The fraud screening reads the customer's orders placed before the one screened
 (``customer_id = ? AND id < ?``, ``openoms.orders.queries.HISTORY_BEFORE``). With an index
 on ``customer_id`` alone, PostgreSQL's plan, once the table had statistics, was a bitmap
 AND of that index and a range of the primary key (``id < ?``): a range that covers nearly
-every order, so each screening read an index range as long as the whole table (1.9 – 2.1 ms
-of PostgreSQL's time per order at 50,000 orders, against 0.35 – 0.38 ms with this index:
+every order, so each screening read an index range as long as the whole table (1.9 – 2.9 ms
+of PostgreSQL's time per order at 50,000 orders, against 0.35 – 0.48 ms with this index:
 ``python -m bench screening-history``). One index on both columns answers the condition in
 one range, as long as the customer's history.
 It also serves everything that read the single-column index (the customer's orders,
