@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -35,27 +36,35 @@ def postgres_or_skip() -> str:
     return POSTGRES_URL
 
 
+@contextmanager
+def fresh_postgres_database(base: sa.URL, name: str) -> Iterator[str]:
+    """Database ``name`` created on the server of ``base`` and dropped afterwards; its URL."""
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        try:
+            yield base.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh, migrated PostgreSQL database for this test process."""
     base = normalize_url(postgres_or_skip())
     name = f"oms_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except sa.exc.OperationalError as e:
-        admin.dispose()
-        if REQUIRE_POSTGRES:
-            pytest.fail(f"PostgreSQL required but not reachable: {e}")
-        pytest.skip(f"PostgreSQL not reachable: {e}")
-    url = base.set(database=name).render_as_string(hide_password=False)
-    try:
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(fresh_postgres_database(base, name))
+        except sa.exc.OperationalError as e:
+            if REQUIRE_POSTGRES:
+                pytest.fail(f"PostgreSQL required but not reachable: {e}")
+            pytest.skip(f"PostgreSQL not reachable: {e}")
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -84,6 +93,19 @@ def postgres_db(postgres_url: str) -> Iterator[Database]:
     db = _migrated(postgres_url, pool_size=4)
     yield db
     db.dispose()
+
+
+@pytest.fixture
+def own_postgres_db(postgres_url: str) -> Iterator[Database]:
+    """A migrated PostgreSQL database of the test's own, dropped afterwards: for a test
+    whose traces (statistics, table sizes) the shared database should not inherit."""
+    name = f"oms_test_own_{uuid.uuid4().hex[:8]}"
+    with fresh_postgres_database(make_url(postgres_url), name) as url:
+        db = _migrated(url, pool_size=1)
+        try:
+            yield db
+        finally:
+            db.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -4,7 +4,6 @@ database, decisions acted on, and the review queue."""
 from __future__ import annotations
 
 import random
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -13,10 +12,8 @@ import pytest
 import sqlalchemy as sa
 from psycopg import sql as psql
 from sqlalchemy.dialects.postgresql import psycopg as pg_psycopg
-from sqlalchemy.engine import make_url
 
 from openoms.customers.orm import customers
-from openoms.infra import migrate
 from openoms.infra.db import Database
 from openoms.infra.outbox import outbox_events
 from openoms.inventory.queries import availability
@@ -368,29 +365,6 @@ def test_ip_and_device_are_counted_apart_each_in_its_own_window(db: Database) ->
     assert reasons(place_at(30)) == {"velocity_ip": 2}
     # and 5 minutes later both count the orders in their windows
     assert reasons(place_at(35)) == {"velocity_ip": 3, "velocity_device": 2}
-
-
-@pytest.fixture
-def own_postgres_db(postgres_url: str) -> Iterator[Database]:
-    """A migrated PostgreSQL database of this test's own, dropped afterwards: ``ANALYZE``
-    leaves table sizes behind even when its transaction rolls back, and the other tests'
-    database should not inherit them."""
-    name = f"oms_test_plans_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(make_url(postgres_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    db = Database.from_url(
-        make_url(postgres_url).set(database=name).render_as_string(hide_password=False),
-        pool_size=1,
-    )
-    try:
-        migrate.upgrade(db.engine)
-        yield db
-    finally:
-        db.dispose()
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 @pytest.mark.postgres
