@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 
 from bench.clients import Client
 
@@ -25,6 +25,9 @@ class Measurement:
     errors: dict[str, int]
     p50_ms: float
     p99_ms: float
+    # what each probe given to ``measure`` counted during the window, per second of window
+    # (CPU seconds a second: 1.0 is a core busy)
+    probed: tuple[float, ...] = ()
 
     @property
     def per_second(self) -> float:
@@ -45,23 +48,37 @@ class _Deadlines:
     end: float = 0.0
 
 
-def measure(make_client: Callable[[int], Client], clients: int, window: Window) -> Measurement:
+def measure(
+    make_client: Callable[[int], Client],
+    clients: int,
+    window: Window,
+    probes: Sequence[Callable[[], float]] = (),
+) -> Measurement:
     """Calls that complete inside the window count; the warm-up and stragglers do not.
 
-    Each thread opens its own client (connection) before the common start.
+    Each thread opens its own client (connection) before the common start. Each probe (a
+    counter that only grows, such as a process's CPU seconds) is read as the window opens
+    and as it closes; ``Measurement.probed`` holds the differences per second of window.
     """
     tallies = [Tally() for _ in range(clients)]
     deadlines = _Deadlines()
+    started = threading.Event()
 
     def set_deadlines() -> None:
         deadlines.start = time.perf_counter() + window.warmup
         deadlines.end = deadlines.start + window.seconds
+        started.set()
 
     barrier = threading.Barrier(clients, action=set_deadlines)
     threads = [
         threading.Thread(target=_work, args=(make_client, seed, tally, barrier, deadlines))
         for seed, tally in enumerate(tallies)
     ]
+    probed: list[float] = []
+    if probes:
+        threads.append(
+            threading.Thread(target=_probe, args=(probes, started, barrier, deadlines, probed))
+        )
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -69,7 +86,26 @@ def measure(make_client: Callable[[int], Client], clients: int, window: Window) 
     for tally in tallies:
         if tally.setup_error is not None:
             raise tally.setup_error
-    return summarise(tallies, window.seconds)
+    found = summarise(tallies, window.seconds)
+    return replace(found, probed=tuple(p / window.seconds for p in probed))
+
+
+def _probe(
+    probes: Sequence[Callable[[], float]],
+    started: threading.Event,
+    barrier: threading.Barrier,
+    when: _Deadlines,
+    out: list[float],
+) -> None:
+    """Reads every probe as the window opens and as it closes (nothing when the clients
+    never started: a client that could not connect breaks the barrier)."""
+    while not started.wait(timeout=0.2):
+        if barrier.broken:
+            return
+    time.sleep(max(0.0, when.start - time.perf_counter()))
+    first = [probe() for probe in probes]
+    time.sleep(max(0.0, when.end - time.perf_counter()))
+    out.extend(probe() - before for probe, before in zip(probes, first, strict=True))
 
 
 def _work(

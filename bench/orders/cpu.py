@@ -1,15 +1,21 @@
-"""CPU time of a process tree (the server and its workers), read from /proc (Linux)."""
+"""CPU time of a process tree (the server and its workers, or a PostgreSQL server running
+on this machine), read from /proc (Linux)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+
+import psycopg
 
 TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def tree_cpu_seconds(root: int) -> float:
-    """User + system CPU seconds of ``root`` and all its descendants so far; NaN off Linux."""
+    """User + system CPU seconds of ``root`` and all its descendants so far, those that have
+    ended included (a process's ended and waited-for children are in its own count); NaN
+    off Linux."""
     stats = _all_stats()
     if not stats:
         return float("nan")
@@ -25,7 +31,8 @@ def tree_cpu_seconds(root: int) -> float:
 
 
 def _all_stats() -> dict[int, tuple[int, float]]:
-    """pid -> (parent pid, CPU seconds) of every process we can read."""
+    """pid -> (parent pid, CPU seconds of it and its ended children) of every process we
+    can read."""
     found = {}
     for entry in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -33,6 +40,33 @@ def _all_stats() -> dict[int, tuple[int, float]]:
         except OSError:  # the process ended meanwhile
             continue
         fields = text[text.rindex(")") + 2 :].split()
-        ppid, utime, stime = int(fields[1]), int(fields[11]), int(fields[12])
-        found[int(entry.parent.name)] = (ppid, (utime + stime) / TICKS)
+        ppid = int(fields[1])
+        ticks = sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+        found[int(entry.parent.name)] = (ppid, ticks / TICKS)
     return found
+
+
+def is_local_backend(pid: int) -> bool:
+    """Whether ``pid`` here is a connection's PostgreSQL backend (not, say, a process that
+    has the pid a server in a container or on another host gave its backend)."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return command.startswith(b"postgres:") and Path(f"/proc/{pid}/schedstat").exists()
+
+
+def postgres_cpu(conninfo: str) -> Callable[[], float] | None:
+    """The CPU seconds so far of the PostgreSQL server behind ``conninfo`` (its postmaster
+    and every process under it: backends, WAL writer, checkpointer), when that server runs
+    on this machine; else None."""
+    with psycopg.connect(conninfo) as conn:
+        backend = conn.info.backend_pid
+    if not is_local_backend(backend):
+        return None
+    try:
+        text = Path(f"/proc/{backend}/stat").read_text()
+    except OSError:
+        return None
+    postmaster = int(text[text.rindex(")") + 2 :].split()[1])
+    return lambda: tree_cpu_seconds(postmaster)

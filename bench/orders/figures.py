@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+import time
 import uuid
+from collections.abc import Callable
 
 from bench.clients import Client
 from bench.orders.bodies import OrderMaker
@@ -35,10 +38,18 @@ def http_orders(
 
 
 def raw_orders(
-    target: str, shop: RawShop, mix: str, clients: int, window: Window, lines: int
+    target: str,
+    shop: RawShop,
+    mix: str,
+    clients: int,
+    window: Window,
+    lines: int,
+    database_cpu: Callable[[], float] | None = None,
 ) -> Measurement:
     """The ceiling's figure; what its orders reserved is given back afterwards (also when
-    the figure failed), so the ledger still explains every unit."""
+    the figure failed), so the ledger still explains every unit. ``probed`` holds the CPU
+    of this process (the clients) and of the database server (``database_cpu``; NaN
+    without), per second of window."""
     sqlite = not target.startswith("postgresql")
     made: list[RawSqliteOrders | RawPostgresOrders] = []
 
@@ -52,6 +63,10 @@ def raw_orders(
         return client
 
     try:
-        return measure(make, clients, window)
+        return measure(make, clients, window, (time.process_time, database_cpu or _unknown))
     finally:
         release(target, held_by(made))
+
+
+def _unknown() -> float:
+    return math.nan

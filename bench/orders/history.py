@@ -28,6 +28,7 @@ import psycopg
 from sqlalchemy.dialects.postgresql import psycopg as pg_psycopg
 
 from bench.orders.bodies import OrderMaker
+from bench.orders.cpu import is_local_backend
 from bench.orders.database import driver_target, scratch_url
 from bench.orders.seed import seed_shop
 from bench.orders.server import migrate
@@ -61,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         db.dispose()
         with psycopg.connect(driver_target(url), autocommit=True) as conn:
-            if not _is_local_backend(conn.info.backend_pid):
+            if not is_local_backend(conn.info.backend_pid):
                 raise SystemExit(
                     "the PostgreSQL server must run on this machine: its backend's CPU is read"
                     " from /proc"
@@ -83,16 +84,6 @@ def main(argv: list[str] | None = None) -> int:
                     figure = _screening_cpu(driver_target(url), mode, args.runs)
                     print(f"screening query, {label}, plan_cache_mode {mode}: {figure:.1f} µs")
     return 0
-
-
-def _is_local_backend(pid: int) -> bool:
-    """Whether ``pid`` here is the connection's PostgreSQL backend (not, say, a process
-    that has the pid a server in a container or on another host gave its backend)."""
-    try:
-        command = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-    return command.startswith(b"postgres:") and Path(f"/proc/{pid}/schedstat").exists()
 
 
 def _add_orders(conn: psycopg.Connection[Any], template: int, count: int) -> None:

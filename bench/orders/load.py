@@ -10,6 +10,7 @@ window says which side was busy.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,12 +28,14 @@ class HttpMeasurement:
     result: Measurement
     client_cpu: float  # CPU seconds of the client process per second of window (1.0 = a core)
     server_cpu: float  # the same for the server's processes
+    database_cpu: float  # the same for the PostgreSQL server's (NaN for SQLite, or elsewhere)
 
 
 @dataclass(frozen=True)
 class Target:
     url: str
     cpu_seconds: Callable[[], float]  # the server's CPU time so far
+    database_cpu_seconds: Callable[[], float] | None = None  # PostgreSQL's, when local
 
 
 @dataclass(frozen=True)
@@ -62,18 +65,19 @@ async def _measure(
     start = time.perf_counter() + window.warmup
     span = _Window(start, start + window.seconds)
     tallies = [Tally() for _ in range(clients)]
-    cpu = asyncio.create_task(_cpu(span, target.cpu_seconds))
+    cpu = asyncio.create_task(_cpu(span, target))
     await asyncio.gather(
         *(
             _client(Connection(target.url), make_next(i), tally, span, ok)
             for i, tally in enumerate(tallies)
         )
     )
-    client_cpu, server_cpu = await cpu
+    client_cpu, server_cpu, database_cpu = await cpu
     return HttpMeasurement(
         summarise(tallies, window.seconds),
         client_cpu / window.seconds,
         server_cpu / window.seconds,
+        database_cpu / window.seconds,
     )
 
 
@@ -103,9 +107,15 @@ def _count(tally: Tally, status: int, ok: int, seconds: float) -> None:
         tally.errors[f"HTTP {status}"] += 1
 
 
-async def _cpu(span: _Window, server_seconds: Callable[[], float]) -> tuple[float, float]:
-    """CPU seconds of this process and of the server's during the window."""
+async def _cpu(span: _Window, target: Target) -> tuple[float, float, float]:
+    """CPU seconds of this process, the server's and the database server's during the
+    window (NaN for a database that is not a PostgreSQL server on this machine)."""
+    database = target.database_cpu_seconds or (lambda: math.nan)
     await asyncio.sleep(max(0.0, span.start - time.perf_counter()))
-    client, server = time.process_time(), server_seconds()
+    client, server, db = time.process_time(), target.cpu_seconds(), database()
     await asyncio.sleep(max(0.0, span.end - time.perf_counter()))
-    return time.process_time() - client, server_seconds() - server
+    return (
+        time.process_time() - client,
+        target.cpu_seconds() - server,
+        database() - db,
+    )

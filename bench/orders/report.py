@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bench.orders.settings import OrderSettings
-from bench.orders.suite import BackendRun, OrderRow
+from bench.orders.suite import BackendRun, CpuPerOrder, OrderRow
 from bench.report import ms, write_document
 
 TO_RAW_MIN, TO_RAW_AIM = 0.25, 0.40  # PostgreSQL, 16 clients
@@ -42,7 +42,9 @@ def _figures_table(run: BackendRun) -> Table:
     table = Table(title=title)
     headers: tuple[str, ...] = ("clients", "mix", "HTTP orders/s", "p50 ms", "p99 ms")
     headers += ("raw SQL/s", "ping/s")
-    headers += ("HTTP/raw", "HTTP/ping", "server CPU", "client CPU", "409s", "errors")
+    headers += ("HTTP/raw", "HTTP/ping")
+    headers += ("HTTP CPU ms/order", "raw CPU ms/order", "CPU raw/HTTP", "server cores")
+    headers += ("409s", "errors")
     for header in headers:
         table.add_column(header, justify="right")
     for row in run.rows:
@@ -64,11 +66,24 @@ def _cells(row: OrderRow) -> list[str]:
         f"{row.ping.result.per_second:,.0f}",
         _times(row.to_raw),
         _times(row.to_ping),
+        _cpu_cell(row.http_cpu, server=True),
+        _cpu_cell(row.raw_cpu, server=False),
+        _times(row.cpu_to_raw),
         f"{row.http.server_cpu:.2f}",
-        f"{row.http.client_cpu:.2f}",
         str(http.shortages + row.raw.shortages),
         ", ".join(f"{k}: {v}" for k, v in errors.items()) or "0",
     ]
+
+
+def _cpu_cell(cpu: CpuPerOrder, *, server: bool) -> str:
+    """The total and its parts: (server +) database + client; the database is part of the
+    server or client process on SQLite."""
+    if math.isnan(cpu.total):
+        return "—"
+    parts = [cpu.server] if server else []
+    parts += [] if math.isnan(cpu.database) else [cpu.database]
+    parts.append(cpu.client)
+    return f"{cpu.total:.2f} ({' + '.join(f'{p:.2f}' for p in parts)})"
 
 
 def _times(ratio: float) -> str:
@@ -161,6 +176,9 @@ def _run_json(run: BackendRun) -> dict[str, Any]:
                 "ping_per_second": r.ping.result.per_second,
                 "to_raw": r.to_raw,
                 "to_ping": r.to_ping,
+                "http_cpu_ms_per_order": asdict(r.http_cpu),
+                "raw_cpu_ms_per_order": asdict(r.raw_cpu),
+                "cpu_to_raw": r.cpu_to_raw,
             }
             for r in run.rows
         ],

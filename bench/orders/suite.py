@@ -5,17 +5,19 @@ from __future__ import annotations
 import math
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import psycopg
 from rich.console import Console
 
 from bench.orders import figures
-from bench.orders.cpu import tree_cpu_seconds
+from bench.orders.cpu import postgres_cpu, tree_cpu_seconds
 from bench.orders.database import deadlocks, driver_target, scratch_url, server_version
 from bench.orders.load import HttpMeasurement, Target
-from bench.orders.rawshop import RawShop, load_raw_shop
+from bench.orders.rawshop import load_raw_shop
 from bench.orders.seed import Shop, seed_shop
 from bench.orders.server import migrate, running_server
 from bench.orders.settings import MIXES, OrderSettings
@@ -28,16 +30,49 @@ LOGS = Path(__file__).resolve().parent.parent / "results"
 
 
 @dataclass(frozen=True)
+class CpuPerOrder:
+    """Milliseconds of CPU per order placed in a figure, by where it was spent: the server's
+    processes (none for the raw SQL), the PostgreSQL server (NaN on SQLite, where the
+    database works inside the server or client process, and for a server elsewhere), and
+    the benchmark's clients."""
+
+    server: float
+    database: float
+    client: float
+
+    @property
+    def total(self) -> float:
+        return self.server + (0.0 if math.isnan(self.database) else self.database) + self.client
+
+
+@dataclass(frozen=True)
 class OrderRow:
     clients: int
     mix: str
     http: HttpMeasurement
     ping: HttpMeasurement
-    raw: Measurement
+    raw: Measurement  # probed: the clients' CPU, the database server's CPU
 
     @property
     def to_raw(self) -> float:
         return _ratio(self.http.result, self.raw)
+
+    @property
+    def http_cpu(self) -> CpuPerOrder:
+        m = self.http
+        return _per_order(m.result, m.server_cpu, m.database_cpu, m.client_cpu)
+
+    @property
+    def raw_cpu(self) -> CpuPerOrder:
+        client, database = self.raw.probed or (math.nan, math.nan)
+        return _per_order(self.raw, 0.0, database, client)
+
+    @property
+    def cpu_to_raw(self) -> float:
+        """The raw order's CPU over the HTTP order's: what HTTP/raw would be if the machine
+        were busy with nothing else and every core went to orders."""
+        http, raw = self.http_cpu.total, self.raw_cpu.total
+        return raw / http if http > 0 else math.nan
 
     @property
     def to_ping(self) -> float:
@@ -109,7 +144,8 @@ def _phases(
     http, pings, raw = {}, {}, {}
     with running_server(url, run.workers, log) as server:
         console.print(f"  oms serve --workers {run.workers} at {server.url} (pid {server.pid})")
-        target = Target(server.url, lambda: tree_cpu_seconds(server.pid))
+        database_cpu = None if run.backend == "sqlite" else postgres_cpu(driver)
+        target = Target(server.url, lambda: tree_cpu_seconds(server.pid), database_cpu)
         for n in settings.clients:
             pings[n] = figures.ping(target, n, window)
             _progress(console, run.backend, n, "", "ping", pings[n].result, pings[n])
@@ -120,20 +156,20 @@ def _phases(
                 _progress(console, run.backend, n, mix, "HTTP orders", got.result, got)
                 run.deadlocks_http = _add_deadlocks(db, run.deadlocks_http, before)
                 before = deadlocks(db)
-                raw[n, mix] = _raw_figure(driver, raw_shop, mix, n, window, settings.lines)
+                args = (driver, raw_shop, mix, n, window, settings.lines, database_cpu)
+                figure = partial(figures.raw_orders, *args)
+                raw[n, mix] = _raw_figure(window, figure)
                 _progress(console, run.backend, n, mix, "raw SQL orders", raw[n, mix], None)
                 run.deadlocks_raw = _add_deadlocks(db, run.deadlocks_raw, before)
     run.server_log = [line for line in log.read_text().splitlines() if line.strip()]
     return http, pings, raw
 
 
-def _raw_figure(
-    target: str, shop: RawShop, mix: str, clients: int, window: Window, lines: int
-) -> Measurement:
+def _raw_figure(window: Window, figure: Callable[[], Measurement]) -> Measurement:
     """The figure, or none with the reason when a client could not even connect (a
     PostgreSQL server shared with other work may run out of connection slots)."""
     try:
-        return figures.raw_orders(target, shop, mix, clients, window, lines)
+        return figure()
     except (sqlite3.Error, psycopg.Error) as e:
         reason = f"{type(e).__name__}: {' '.join(str(e).split())[:80]}"
         return Measurement(0, window.seconds, 0, {reason: 1}, math.nan, math.nan)
@@ -146,6 +182,14 @@ def _add_deadlocks(db: Database, total: int | None, before: int | None) -> int |
     time.sleep(1.0)  # backends report their statistics at most once a second
     now = deadlocks(db)
     return None if now is None else (total or 0) + now - before
+
+
+def _per_order(m: Measurement, server: float, database: float, client: float) -> CpuPerOrder:
+    """From cores busy during the window to milliseconds per order placed."""
+    rate = m.per_second
+    if not rate:
+        return CpuPerOrder(math.nan, math.nan, math.nan)
+    return CpuPerOrder(server / rate * 1000, database / rate * 1000, client / rate * 1000)
 
 
 def _ratio(a: Measurement, b: Measurement) -> float:
@@ -161,7 +205,16 @@ def _progress(
     result: Measurement,
     http: HttpMeasurement | None,
 ) -> None:
-    cpu = f"  CPU: server {http.server_cpu:.2f}, client {http.client_cpu:.2f}" if http else ""
+    if http is not None:
+        cpu = f"  CPU: server {http.server_cpu:.2f}, client {http.client_cpu:.2f}"
+        if not math.isnan(http.database_cpu):
+            cpu += f", database {http.database_cpu:.2f}"
+    elif result.probed:
+        client, database = result.probed
+        cpu = f"  CPU: client {client:.2f}"
+        cpu += "" if math.isnan(database) else f", database {database:.2f}"
+    else:
+        cpu = ""
     problems = sum(result.errors.values()) + result.shortages
     console.print(
         f"  {backend:<10} {clients:>2} client(s) {mix:<6} {what:<15}"
