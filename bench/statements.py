@@ -74,7 +74,10 @@ def label(statement: str) -> str:
     """'SELECT … FROM stock_levels', 'UPDATE stock_levels … RETURNING', 'BEGIN IMMEDIATE'."""
     words = statement.split()
     verb = words[0].upper()
-    if verb == "SELECT":
+    if verb == "SELECT" and "json_agg(r0" in statement:  # openoms.infra.db.read_at_once
+        tables = ", ".join(dict.fromkeys(_FROM.findall(statement)))
+        head = f"SELECT … FROM {tables} (reads at once)"
+    elif verb == "SELECT":
         found = _FROM.search(statement)
         head = f"SELECT … FROM {found.group(1) if found else '?'}"
     elif verb == "INSERT":

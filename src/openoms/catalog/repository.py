@@ -73,6 +73,14 @@ def _pg_priced(count: int) -> str:
     """
 
 
+def priced_sql(unique: list[str], currency: str) -> tuple[str, dict[str, Any]]:
+    """PostgreSQL: :func:`_pg_priced` for these codes (at least one, no repeats), with its
+    parameters."""
+    params: dict[str, Any] = {f"c{i}": code for i, code in enumerate(unique)}
+    params["currency"] = currency
+    return _pg_priced(len(unique)), params
+
+
 class CatalogRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -151,9 +159,7 @@ class CatalogRepository:
         if not unique:
             return []
         if self.conn.dialect.name == "postgresql":
-            params = {f"c{i}": code for i, code in enumerate(unique)}
-            params["currency"] = currency
-            return driver_rows(self.conn, _pg_priced(len(unique)), params)
+            return driver_rows(self.conn, *priced_sql(unique, currency))
         rows = self.conn.execute(_PRICED, {"codes": unique, "currency": currency})
         return [tuple(r) for r in rows]
 

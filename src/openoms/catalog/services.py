@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -18,8 +19,8 @@ from openoms.catalog.model import (
     category_path,
     check_code,
 )
-from openoms.catalog.repository import CatalogRepository, SkuFilter
-from openoms.infra.db import UnitOfWork
+from openoms.catalog.repository import CatalogRepository, SkuFilter, priced_sql
+from openoms.infra.db import Read, UnitOfWork
 from openoms.shared import clock
 from openoms.shared.errors import FieldError, ValidationFailed
 from openoms.shared.pagination import decode_cursor, encode_cursor
@@ -242,11 +243,26 @@ class PricedSku:
 
 def priced_skus(uow: UnitOfWork, codes: list[str], currency: str) -> dict[str, PricedSku]:
     """The SKUs with their price in one currency, in one query; inside a transaction."""
+    return _priced(CatalogRepository(uow.conn).priced(codes, currency))
+
+
+def priced_skus_read(codes: list[str], currency: str) -> Read[dict[str, PricedSku]]:
+    """:func:`priced_skus` as a read that can share its round trip with others
+    (``infra.db.read_at_once``); at least one code."""
+    unique = list(dict.fromkeys(codes))
+    if not unique:
+        raise ValueError("no SKU to price")
+    return Read(
+        *priced_sql(unique, currency),
+        parse=_priced,
+        alone=lambda conn: _priced(CatalogRepository(conn).priced(unique, currency)),
+    )
+
+
+def _priced(rows: Iterable[Sequence[Any]]) -> dict[str, PricedSku]:
     return {
         code: PricedSku(sku_id, code, name, is_active, price)
-        for sku_id, code, name, is_active, price in CatalogRepository(uow.conn).priced(
-            codes, currency
-        )
+        for sku_id, code, name, is_active, price in rows
     }
 
 

@@ -22,7 +22,7 @@ from openoms.customers.model import (
     normalize_email,
 )
 from openoms.customers.orm import customer_addresses, customer_emails, customers
-from openoms.infra.db import UnitOfWork, run_built
+from openoms.infra.db import Read, UnitOfWork, driver_sql, run_built
 from openoms.infra.upsert import insert_for
 from openoms.shared import clock
 from openoms.shared.errors import ValidationFailed
@@ -155,6 +155,23 @@ _ID_BY_EMAIL = sa.select(customer_emails.c.customer_id).where(
 )
 
 
+def customer_by_email_read(uow: UnitOfWork, email: str) -> Read[int | None]:
+    """The id of the customer known by this email, or None, as a read that can share its
+    round trip with others (``infra.db.read_at_once``); for :func:`match_or_create`."""
+    params = {"email": normalize_email(email)}
+    sql, static = driver_sql(_ID_BY_EMAIL, uow.conn.dialect)
+    return Read(
+        sql,
+        {**static, **params},
+        parse=_first_id,
+        alone=lambda conn: _first_id(run_built(conn, _ID_BY_EMAIL, params)),
+    )
+
+
+def _first_id(rows: Sequence[Sequence[Any]]) -> int | None:
+    return int(rows[0][0]) if rows else None
+
+
 def match_or_create(
     uow: UnitOfWork,
     email: str,
@@ -162,16 +179,21 @@ def match_or_create(
     name: str = "",
     locale: str = "en",
     marketing_consent: bool = False,
+    found: Read[int | None] | None = None,
 ) -> int:
     """The id of the customer known by this email, created if new; in the caller's transaction.
+    ``found``: the same email's :func:`customer_by_email_read`, run already.
 
     Concurrent orders from a new email create one customer: the insert ignores a conflict
     on the unique email and reads the winner's row.
     """
     email = normalize_email(email)
-    found = run_built(uow.conn, _ID_BY_EMAIL, {"email": email})
-    if found:
-        return int(found[0][0])
+    if found is not None:
+        known = found.value()
+    else:
+        known = _first_id(run_built(uow.conn, _ID_BY_EMAIL, {"email": email}))
+    if known is not None:
+        return known
     spec = CustomerSpec(email=email, name=name, locale=locale, marketing_consent=marketing_consent)
     now = clock.now()
     stmt = insert_for(uow.conn, customers).values(

@@ -14,7 +14,7 @@ location codes (when the caller named the location), then only at an active loca
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from openoms.infra.db import driver_rows, run_built
+from openoms.infra.db import Read, driver_rows, driver_sql, run_built
 from openoms.infra.types import UtcDateTime
 from openoms.inventory.model import MovementKind, ReservationStatus
 from openoms.inventory.orm import reservations, stock_levels, stock_movements
@@ -573,6 +573,25 @@ def sourcing_rows(conn: Connection, skus: list[str]) -> list[SourcingRow]:
         found = run_built(conn, _pg_sourcing(len(skus)), params)
     else:
         found = list(conn.execute(_SOURCING, {"skus": skus}))
+    return _sourcing_rows(found)
+
+
+def sourcing_read(conn: Connection, skus: list[str]) -> Read[list[SourcingRow]]:
+    """:func:`sourcing_rows` as a read that can share its round trip with others
+    (``infra.db.read_at_once``), its rows in the same order; at least one SKU."""
+    if not skus:
+        raise ValueError("no SKU to source")
+    sql, static = driver_sql(_pg_sourcing(len(skus)), conn.dialect)
+    return Read(
+        sql,
+        {**static, **{f"s{i}": sku for i, sku in enumerate(skus)}},
+        parse=_sourcing_rows,
+        alone=lambda alone: sourcing_rows(alone, skus),
+        order_by="sku_code, location_code",
+    )
+
+
+def _sourcing_rows(found: Iterable[Sequence[Any]]) -> list[SourcingRow]:
     return [
         SourcingRow(r[0], r[1], r[2], int(r[3]), r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11])
         for r in found

@@ -128,13 +128,23 @@ class Planned:
 
 
 def plan(
-    uow: UnitOfWork, channel: Channel, wanted: list[Wanted], destination: Destination
+    uow: UnitOfWork,
+    channel: Channel,
+    wanted: list[Wanted],
+    destination: Destination,
+    stock: list[inventory.SourcingRow] | None = None,
 ) -> Planned:
     """Plan where the wanted units ship from by the channel's policy; reserves nothing.
+    ``stock``: the wanted SKUs' rows of ``inventory.stock_for_sourcing`` (more SKUs' may be
+    there), read already in this transaction.
 
     Raises: OrderNotSourceable, ValidationFailed (pickup store).
     """
-    rows = inventory.stock_for_sourcing(uow, sorted({w.sku for w in wanted}))
+    codes = {w.sku for w in wanted}
+    if stock is None:
+        rows = inventory.stock_for_sourcing(uow, sorted(codes))
+    else:
+        rows = [r for r in stock if r.sku in codes]
     rows = [r for r in rows if channel.may_ship_from(r.location)]
     store = _pickup_store(uow, channel, destination)
     used = _orders_today(uow, rows)

@@ -254,23 +254,29 @@ def history_of(count: Any, average: Any) -> tuple[int, int | None]:
     return int(count or 0), (int(average) if average is not None else None)
 
 
-_HISTORY = (
-    sa.select(
-        sa.func.count().label("orders"),
-        sa.func.avg(_o.base_total_amount).label("average"),
+def _history(*before: sa.ColumnElement[bool]) -> tuple[sa.ScalarSelect[Any], ...]:
+    history = (
+        sa.select(
+            sa.func.count().label("orders"),
+            sa.func.avg(_o.base_total_amount).label("average"),
+        )
+        .where(
+            _o.customer_id == sa.bindparam("customer_id"),
+            _o.status != OrderStatus.CANCELLED.value,
+            *before,
+        )
+        .cte("customer_history")
     )
-    .where(
-        _o.customer_id == sa.bindparam("customer_id"),
-        _o.id < sa.bindparam("order_id"),
-        _o.status != OrderStatus.CANCELLED.value,
+    return (
+        sa.select(history.c.orders).scalar_subquery(),
+        sa.select(history.c.average).scalar_subquery(),
     )
-    .cte("customer_history")
-)
+
 
 # The customer's history as two scalar subqueries (bound to ``customer_id`` and
 # ``order_id``), for a query that reads it with other facts in one round trip. Both read
 # one CTE, so the customer's orders are read once, not once for each value.
-HISTORY_BEFORE = (
-    sa.select(_HISTORY.c.orders).scalar_subquery(),
-    sa.select(_HISTORY.c.average).scalar_subquery(),
-)
+HISTORY_BEFORE = _history(_o.id < sa.bindparam("order_id"))
+# The same for an order not written yet (bound to ``customer_id`` alone): every order of
+# the customer's the query sees.
+HISTORY = _history()

@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from openoms.channels.model import Channel
-from openoms.infra.db import UnitOfWork, driver_rows, json_column_value, populated_columns
+from openoms.infra.db import (
+    Read,
+    UnitOfWork,
+    driver_rows,
+    json_column_value,
+    populated_columns,
+    read_at_once,
+    read_column,
+)
 from openoms.infra.settings import get_settings
 from openoms.orders import pricing
 from openoms.orders.allocation import Planned
@@ -63,10 +71,18 @@ class Written:
     lines: list[OrderLine]
 
 
-def insert_order(uow: UnitOfWork, new: NewOrder, number: str, *, actor: str) -> Written:
+def insert_order(
+    uow: UnitOfWork,
+    new: NewOrder,
+    number: str,
+    *,
+    actor: str,
+    alongside: Read[Any] | None = None,
+) -> Written:
     """Write the order (arrived confirmed, then allocated or backordered as planned), its
     lines and its timeline with the sourcing reasons, under ``number`` (which may be
-    provisional)."""
+    provisional). ``alongside``: a read run with it that sees the database as it was just
+    before (on PostgreSQL in the same statement, ``infra.db.read_at_once``'s way)."""
     now = clock.now()
     values = _order_values(new, number, now)
     lines = _lines(new)
@@ -77,9 +93,18 @@ def insert_order(uow: UnitOfWork, new: NewOrder, number: str, *, actor: str) -> 
     events = _timeline(new, actor, now)
     if uow.dialect == "postgresql":
         document = {"order": values, "lines": line_rows, "events": events}
-        sql = _all_at_once(tuple(values), tuple(line_rows[0]), tuple(events[0]), uow.conn.dialect)
-        rows = driver_rows(uow.conn, sql, {"doc": json.dumps(document, default=json_column_value)})
+        params = {"doc": json.dumps(document, default=json_column_value)}
+        column = ""
+        if alongside is not None:
+            column, read_params = read_column(alongside, "a")
+            params.update(read_params)
+        shape = (tuple(values), tuple(line_rows[0]), tuple(events[0]))
+        rows = driver_rows(uow.conn, _all_at_once(*shape, uow.conn.dialect, column), params)
+        if alongside is not None:
+            alongside.set_from(rows[0][1])
         return Written(int(rows[0][0]), values, lines)
+    if alongside is not None:
+        read_at_once(uow.conn, [alongside])
     order_id = int(uow.conn.execute(_INSERT_ORDER, values).scalar_one())
     uow.conn.execute(_INSERT_LINES, [{"order_id": order_id, **row} for row in line_rows])
     uow.conn.execute(_INSERT_EVENTS, [{"order_id": order_id, **row} for row in events])
@@ -92,6 +117,7 @@ def _all_at_once(
     line_columns: tuple[str, ...],
     event_columns: tuple[str, ...],
     dialect: sa.Dialect,
+    read: str = "",
 ) -> str:
     """PostgreSQL: the order, its lines and its timeline as one statement with one
     parameter, a JSON document ``{"order": {...}, "lines": [...], "events": [...]}`` whose
@@ -99,7 +125,8 @@ def _all_at_once(
 
     One text whatever the number of lines, so the driver parses it once and the server
     prepares it once; bound column by column (90 parameters for a 3-line order) the
-    driver parsed it again for every order (docs/benchmarks.md)."""
+    driver parsed it again for every order (docs/benchmarks.md). ``read``: a column
+    that ``infra.db.read_column`` made, returned after the order's id."""
 
     def columns(names: tuple[str, ...], table: sa.Table | None = None) -> str:
         if table is None:
@@ -125,8 +152,13 @@ def _all_at_once(
             FROM new_order o, doc,
                 jsonb_populate_recordset(NULL::order_events, doc.d -> 'events') r
         )
-        SELECT id FROM new_order
+        SELECT id{", " + read if read else ""} FROM new_order
     """
+
+
+def stored_email(email: str) -> str:
+    """An order's email as it is stored."""
+    return email.strip().lower()
 
 
 def record_created(uow: UnitOfWork, new: NewOrder, number: str) -> None:
@@ -154,7 +186,7 @@ def _order_values(new: NewOrder, number: str, now: datetime) -> dict[str, Any]:
         "channel_code": new.channel.code,
         "external_id": data.external_id,
         "customer_id": new.customer_id,
-        "email": data.email.strip().lower(),
+        "email": stored_email(data.email),
         "currency": data.currency,
         "locale": data.locale,
         "status": new.status.value,

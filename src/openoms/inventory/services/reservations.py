@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from openoms.infra.db import UnitOfWork
+from openoms.infra.db import Read, UnitOfWork
 from openoms.inventory import holds, refs
 from openoms.inventory.holds import HoldWriter
 from openoms.inventory.ledger import Ledger, Movement
@@ -158,6 +158,12 @@ def stock_for_sourcing(uow: UnitOfWork, skus: list[str]) -> list[holds.SourcingR
     """Stock of the SKUs at active locations, with each location's sourcing facts, in one
     query; inside the caller's transaction."""
     return holds.sourcing_rows(uow.conn, skus)
+
+
+def stock_for_sourcing_read(uow: UnitOfWork, skus: list[str]) -> Read[list[holds.SourcingRow]]:
+    """:func:`stock_for_sourcing` as a read that can share its round trip with others
+    (``infra.db.read_at_once``); at least one SKU."""
+    return holds.sourcing_read(uow.conn, skus)
 
 
 def hold_planned(

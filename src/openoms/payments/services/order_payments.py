@@ -5,7 +5,6 @@ what a shipment sends."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 
 import structlog
 
@@ -108,9 +107,7 @@ def place(
             db, gateways, placed.order, payment, client, created=placed.created, actor=actor
         )
         return placement.Placed(order, placed.created)
-    screen = partial(
-        screening.screen_in_transaction, client=client or Client(), actor=actor, paid=False
-    )
+    screen = screening.ScreenAtPlacement(client or Client(), actor)
     placed = placement.place_order(db.uow(), data, actor=actor, on_placement=screen)
     found = placed.checked
     if not isinstance(found, Screening) or found.decision is Decision.ACCEPT:

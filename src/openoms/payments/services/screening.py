@@ -5,6 +5,7 @@ record the screening on the order, and act on it — accept, hold for review, or
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -15,10 +16,11 @@ import sqlalchemy as sa
 from openoms.channels import services as channels
 from openoms.channels.model import ChannelKind
 from openoms.infra.config_cache import ConfigCache
-from openoms.infra.db import Database, UnitOfWork, run_built
+from openoms.infra.db import Database, Read, UnitOfWork, driver_sql, run_built
 from openoms.orders import lifecycle
 from openoms.orders.model import HoldReason, Order, OrderStatus
-from openoms.orders.queries import HISTORY_BEFORE, history_of, load_order, order_id_of
+from openoms.orders.placement import NewOrderFacts
+from openoms.orders.queries import HISTORY, HISTORY_BEFORE, history_of, load_order, order_id_of
 from openoms.payments.fraud import (
     DEFAULT_CONFIG,
     Blocklist,
@@ -104,17 +106,25 @@ def screen_order(
 
 
 def screen_in_transaction(
-    uow: UnitOfWork, order: Order, client: Client, *, actor: str, paid: bool
+    uow: UnitOfWork,
+    order: Order,
+    client: Client,
+    *,
+    actor: str,
+    paid: bool,
+    velocity: Velocity | None = None,
 ) -> Screening | None:
     """Read the facts, decide and record the screening (its row and a timeline event) in
     the caller's transaction, without acting on the decision (see :func:`act_on`). Also
-    the hook that screens an unpaid order inside its placement's transaction, where the
-    order's number may still be provisional: nothing here uses it."""
+    what screens an unpaid order inside its placement's transaction
+    (:class:`ScreenAtPlacement`), where the order's number may still be provisional:
+    nothing here uses it. ``velocity``: the order's counts and history, read already
+    (:func:`velocity_read`, without a card)."""
     channel = channels.active_channel(uow, order.channel)
     if channel.spec.kind is ChannelKind.POINT_OF_SALE:
         return None
     config = config_of(channel.spec.fraud_rules)
-    facts = _facts(uow, order, client, config, paid)
+    facts = _facts(uow, order, client, config, paid, velocity)
     blocked = _blocklists.get(uow.database_key, lambda: _blocklist(uow))
     result = screen(facts, config, blocked)
     uow.insert_later(
@@ -206,7 +216,12 @@ def _messages(result: Screening) -> list[str]:
 
 
 def _facts(
-    uow: UnitOfWork, order: Order, client: Client, config: FraudConfig, paid: bool
+    uow: UnitOfWork,
+    order: Order,
+    client: Client,
+    config: FraudConfig,
+    paid: bool,
+    velocity: Velocity | None,
 ) -> FraudFacts:
     now = clock.now()
     payments = payments_of(uow, order.id) if paid else []
@@ -225,16 +240,9 @@ def _facts(
     def since(kind: RuleKind) -> datetime:
         return now - timedelta(minutes=config.window_for(kind))
 
-    counts, (previous, average) = _velocity(
-        uow,
-        order,
-        [
-            ("email", order.email, since(RuleKind.VELOCITY_EMAIL)),
-            ("card", fingerprint, since(RuleKind.VELOCITY_CARD)),
-            ("ip", client.ip, since(RuleKind.VELOCITY_IP)),
-            ("device", client.device_id, since(RuleKind.VELOCITY_DEVICE)),
-        ],
-    )
+    if velocity is None or fingerprint is not None:
+        velocity = _velocity(uow, order, _identifiers(order.email, fingerprint, client, config))
+    counts, (previous, average) = velocity
 
     return FraudFacts(
         total_minor=total,
@@ -262,18 +270,17 @@ def _facts(
     )
 
 
-def _window_count(column: sa.Column[Any], key: str) -> sa.ScalarSelect[Any]:
-    """Earlier screenings (not this order's) with the identifier ``key`` within its window:
-    one range of the (identifier, created_at) index (migration 0016)."""
+def _window_count(column: sa.Column[Any], key: str, *other: Any) -> sa.ScalarSelect[Any]:
+    """Earlier screenings with the identifier ``key`` within its window (and the ``other``
+    conditions): one range of the (identifier, created_at) index (migration 0016)."""
     return (
         sa.select(sa.func.count())
-        .where(
-            column == sa.bindparam(key),
-            _s.created_at >= sa.bindparam(f"{key}_since"),
-            _s.order_id != sa.bindparam("order_id"),
-        )
+        .where(column == sa.bindparam(key), _s.created_at >= sa.bindparam(f"{key}_since"), *other)
         .scalar_subquery()
     )
+
+
+_NOT_THIS_ORDER = _s.order_id != sa.bindparam("order_id")
 
 
 # Built once: an identifier the order lacks is bound as NULL and matches nothing. Each
@@ -282,30 +289,110 @@ def _window_count(column: sa.Column[Any], key: str) -> sa.ScalarSelect[Any]:
 # the table until it was large (docs/benchmarks.md). The customer's history comes along
 # as two scalar subqueries: one round trip for everything.
 VELOCITY = sa.select(
+    _window_count(_s.email, "email", _NOT_THIS_ORDER),
+    _window_count(_s.card_fingerprint, "card", _NOT_THIS_ORDER),
+    _window_count(_s.ip, "ip", _NOT_THIS_ORDER),
+    _window_count(_s.device_id, "device", _NOT_THIS_ORDER),
+    *HISTORY_BEFORE,
+)
+# The same for an order about to be written, read in the statement that writes it, which
+# sees neither the order nor its screening: bound to ``customer_id`` and the identifiers.
+VELOCITY_BEFORE_WRITTEN = sa.select(
     _window_count(_s.email, "email"),
     _window_count(_s.card_fingerprint, "card"),
     _window_count(_s.ip, "ip"),
     _window_count(_s.device_id, "device"),
-    *HISTORY_BEFORE,
+    *HISTORY,
 )
 
+# Per identifier (email, card, ip, device): the screenings sharing it within its window,
+# this order's included (0 for an identifier the order lacks); and the customer's earlier
+# orders: how many, their average base total.
+Velocity = tuple[list[int], tuple[int, int | None]]
+Identifiers = list[tuple[str, str | None, datetime]]
 
-def _velocity(
-    uow: UnitOfWork, order: Order, wanted: list[tuple[str, str | None, datetime]]
-) -> tuple[list[int], tuple[int, int | None]]:
-    """Earlier screenings sharing each identifier (email, card, ip, device) within its
-    window, plus this order (0 for an identifier the order does not have), and the
-    customer's earlier orders (how many, their average base total): one query."""
-    params: dict[str, Any] = {"order_id": order.id, "customer_id": order.customer_id}
+
+def _identifiers(
+    email: str, fingerprint: str | None, client: Client, config: FraudConfig
+) -> Identifiers:
+    """Each identifier with the start of its window."""
+    now = clock.now()
+
+    def since(kind: RuleKind) -> datetime:
+        return now - timedelta(minutes=config.window_for(kind))
+
+    return [
+        ("email", email, since(RuleKind.VELOCITY_EMAIL)),
+        ("card", fingerprint, since(RuleKind.VELOCITY_CARD)),
+        ("ip", client.ip, since(RuleKind.VELOCITY_IP)),
+        ("device", client.device_id, since(RuleKind.VELOCITY_DEVICE)),
+    ]
+
+
+def _velocity_params(customer_id: int, wanted: Identifiers) -> dict[str, Any]:
+    params: dict[str, Any] = {"customer_id": customer_id}
     for key, value, since in wanted:
         params[key] = value
         params[f"{key}_since"] = since
-    (row,) = run_built(uow.conn, VELOCITY, params)
+    return params
+
+
+def _counted(row: Sequence[Any], wanted: Identifiers) -> Velocity:
     counts = [
         int(n) + 1 if value is not None else 0
         for n, (_k, value, _t) in zip(row[:4], wanted, strict=True)
     ]
     return counts, history_of(row[4], row[5])
+
+
+def _velocity(uow: UnitOfWork, order: Order, wanted: Identifiers) -> Velocity:
+    """The order's :data:`Velocity` once it is written: one query."""
+    params = {**_velocity_params(order.customer_id, wanted), "order_id": order.id}
+    (row,) = run_built(uow.conn, VELOCITY, params)
+    return _counted(row, wanted)
+
+
+def velocity_read(
+    uow: UnitOfWork, email: str, customer_id: int, client: Client, config: FraudConfig
+) -> Read[Velocity]:
+    """The :data:`Velocity` of an order without a card that is about to be written, as a
+    read for the statement that writes it (``OnPlacement.read_with_order``)."""
+    wanted = _identifiers(email, None, client, config)
+    params = _velocity_params(customer_id, wanted)
+    sql, static = driver_sql(VELOCITY_BEFORE_WRITTEN, uow.conn.dialect)
+
+    def parse(rows: list[tuple[Any, ...]]) -> Velocity:
+        return _counted(rows[0], wanted)
+
+    return Read(
+        sql,
+        {**static, **params},
+        parse=parse,
+        alone=lambda conn: parse(run_built(conn, VELOCITY_BEFORE_WRITTEN, params)),
+    )
+
+
+@dataclass(frozen=True)
+class ScreenAtPlacement:
+    """Screens an order with nothing to pay now inside its placement's transaction
+    (``placement.OnPlacement``): its velocity counts and history are read by the statement
+    that writes the order, one round trip instead of two."""
+
+    client: Client
+    actor: str
+
+    def read_with_order(self, uow: UnitOfWork, order: NewOrderFacts) -> Read[Velocity] | None:
+        channel = channels.active_channel(uow, order.channel)
+        if channel.spec.kind is ChannelKind.POINT_OF_SALE:
+            return None
+        config = config_of(channel.spec.fraud_rules)
+        return velocity_read(uow, order.email, order.customer_id, self.client, config)
+
+    def __call__(self, uow: UnitOfWork, order: Order, read: Read[Any] | None) -> Screening | None:
+        velocity = read.value() if read is not None else None
+        return screen_in_transaction(
+            uow, order, self.client, actor=self.actor, paid=False, velocity=velocity
+        )
 
 
 def _one_line(address: dict[str, Any]) -> str:
