@@ -70,15 +70,24 @@ def measure(
         started.set()
 
     barrier = threading.Barrier(clients, action=set_deadlines)
+    # clients keep their connections until the probes are read: a database backend that
+    # ends while its server's processes are being read could be missed by both readings
+    read_out = threading.Event()
     threads = [
-        threading.Thread(target=_work, args=(make_client, seed, tally, barrier, deadlines))
+        threading.Thread(
+            target=_work, args=(make_client, seed, tally, barrier, deadlines, read_out)
+        )
         for seed, tally in enumerate(tallies)
     ]
     probed: list[float] = []
     if probes:
         threads.append(
-            threading.Thread(target=_probe, args=(probes, started, barrier, deadlines, probed))
+            threading.Thread(
+                target=_probe, args=(probes, started, barrier, deadlines, probed, read_out)
+            )
         )
+    else:
+        read_out.set()
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -96,16 +105,20 @@ def _probe(
     barrier: threading.Barrier,
     when: _Deadlines,
     out: list[float],
+    read_out: threading.Event,
 ) -> None:
     """Reads every probe as the window opens and as it closes (nothing when the clients
     never started: a client that could not connect breaks the barrier)."""
-    while not started.wait(timeout=0.2):
-        if barrier.broken:
-            return
-    time.sleep(max(0.0, when.start - time.perf_counter()))
-    first = [probe() for probe in probes]
-    time.sleep(max(0.0, when.end - time.perf_counter()))
-    out.extend(probe() - before for probe, before in zip(probes, first, strict=True))
+    try:
+        while not started.wait(timeout=0.2):
+            if barrier.broken:
+                return
+        time.sleep(max(0.0, when.start - time.perf_counter()))
+        first = [probe() for probe in probes]
+        time.sleep(max(0.0, when.end - time.perf_counter()))
+        out.extend(probe() - before for probe, before in zip(probes, first, strict=True))
+    finally:
+        read_out.set()
 
 
 def _work(
@@ -114,6 +127,7 @@ def _work(
     tally: Tally,
     barrier: threading.Barrier,
     when: _Deadlines,
+    read_out: threading.Event,
 ) -> None:
     try:
         client = make_client(seed)
@@ -127,6 +141,7 @@ def _work(
     except threading.BrokenBarrierError:
         return
     finally:
+        read_out.wait(timeout=30.0)
         client.close()
 
 
