@@ -4,6 +4,7 @@ the same values, on both engines; on PostgreSQL they are one statement."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy.engine import Connection
 from openoms.catalog import services as catalog
 from openoms.customers import services as customers
 from openoms.infra.db import Database, Read, UnitOfWork, driver_sql, read_at_once, run_built
+from openoms.inventory.queries import availability
 from openoms.inventory.services import reservations as inventory
 from openoms.orders.model import Order
 from openoms.orders.orm import orders
@@ -82,7 +84,8 @@ def test_columns_come_back_in_order_with_their_types_even_under_one_name(
     postgres_db: Database,
 ) -> None:
     read = Read(
-        "SELECT 1 AS a, 'x' AS a, true AS b, NULL::int AS c, 0.1::float8 AS d"
+        "SELECT 1 AS a, 'x' AS a, true AS b, NULL::int AS c, 0.1::float8 AS d,"
+        " 12.50::numeric AS e, 7 AS r0, '%%(x)s' AS f"
         " FROM generate_series(1, %(n)s) AS g ORDER BY g DESC",
         {"n": 2},
         parse=list,
@@ -90,7 +93,11 @@ def test_columns_come_back_in_order_with_their_types_even_under_one_name(
     )
     with postgres_db.reader() as uow:
         read_at_once(uow.conn, [read])
-    assert read.value() == [(1, "x", True, None, 0.1)] * 2
+    # numbers other than integers exactly, as decimals; a column named like the read's
+    # alias is a column, not the row; a literal percent sign is no parameter
+    row = (1, "x", True, None, Decimal("0.1"), Decimal("12.50"), 7, "%(x)s")
+    assert read.value() == [row] * 2
+    assert str(read.value()[0][5]) == "12.50"
 
 
 @pytest.mark.postgres
@@ -100,11 +107,20 @@ def test_rows_come_back_in_the_order_the_read_names(postgres_db: Database) -> No
         {"n": 50},
         parse=lambda rows: [r[0] for r in rows],
         alone=_never,
-        order_by="n DESC",
+        order_by=("n DESC",),
     )
     with postgres_db.reader() as uow:
         read_at_once(uow.conn, [read])
     assert read.value() == list(range(50, 0, -1))
+
+
+@pytest.mark.postgres
+def test_ordering_by_a_column_the_read_lacks_is_an_error_not_an_outer_value(
+    postgres_db: Database,
+) -> None:
+    read = Read("SELECT 1 AS n", {}, parse=list, alone=_never, order_by=("missing",))
+    with postgres_db.reader() as uow, pytest.raises(sa.exc.ProgrammingError, match="missing"):
+        read_at_once(uow.conn, [read])
 
 
 def test_a_read_has_no_value_before_it_has_run(db: Database) -> None:
@@ -185,3 +201,41 @@ def test_a_read_with_the_orders_insert_sees_the_database_as_it_was_before(
     assert hook.seen == [(placed.order.id, 1)]
     if db.engine.dialect.name == "postgresql":  # and cost no statement of its own
         assert len(sent.statements) == 3
+
+
+class _BadRead(_CountOrders):
+    """A hook whose read's rows cannot be made sense of."""
+
+    def read_with_order(self, uow: UnitOfWork, order: NewOrderFacts) -> Read[int]:
+        read = super().read_with_order(uow, order)
+
+        def refuse(_found: object) -> int:
+            raise ValueError("rows it cannot read")
+
+        return Read(read.sql, read.params, parse=refuse, alone=refuse)
+
+
+def test_a_read_with_the_order_that_fails_leaves_no_order(db: Database) -> None:
+    # given
+    skus = make_skus(db, 1)
+    stock(db, skus[0], make_location(db).code, 5)
+    external = random_code("X")
+    order = OrderInput(
+        channel=make_channel(db),
+        email=f"{random_code('c').lower()}@example.com",
+        currency="EUR",
+        lines=[LineInput(skus[0], 1)],
+        billing_address=address(),
+        shipping_address=address(),
+        external_id=external,
+    )
+    # when the hook's read cannot be parsed
+    with pytest.raises(ValueError, match="cannot read"):
+        place_order(db.uow(), order, actor="test", on_placement=_BadRead())
+    # then nothing of the order was kept, and its stock is free
+    with db.reader() as uow:
+        found = uow.conn.execute(
+            sa.select(sa.func.count()).where(orders.c.external_id == external)
+        ).scalar()
+    assert found == 0
+    assert availability(db.reader(), skus)[0].available == 5

@@ -189,11 +189,19 @@ class Read(Generic[T]):
     """A read that can share one round trip with others (:func:`read_at_once`).
 
     ``sql`` and ``params`` are the read in the driver's SQL for PostgreSQL (``%(name)s``
-    parameters, as :func:`driver_rows` takes them); its columns must be numbers, text,
-    booleans or NULL (it comes back through JSON, which keeps exactly those). ``order_by``,
-    in terms of its column names, is the order its rows come back in, if any matters.
-    ``parse`` makes the read's value from its rows (tuples, as the driver gives them);
-    ``alone`` runs it on its own, on any database.
+    parameters, as :func:`driver_rows` takes them). ``order_by``, names of its columns (each
+    maybe followed by ``DESC``), is the order its rows come back in, if any matters.
+    ``parse`` makes the read's value from its rows, tuples of column values; ``alone`` runs
+    it on its own, on any database.
+
+    Run with others, the rows cross as JSON, so ``parse`` must take what JSON gives as well
+    as what the driver gives: integers, text, booleans and NULL as they are; any other
+    number as a ``Decimal`` (exact: numeric as the driver gives it, a float8 where the
+    driver gives a float); timestamps as ISO 8601 text; a JSON column's objects as tuples
+    of their values. The reads placing an order makes are integers, text, booleans and
+    coordinates: ``float(…)`` of either form is the same float, as PostgreSQL writes a
+    float8 in the shortest form that reads back exactly (unless ``extra_float_digits`` is
+    set below its default of 1).
     """
 
     __slots__ = ("_alone", "_parse", "_value", "order_by", "params", "sql")
@@ -204,7 +212,7 @@ class Read(Generic[T]):
         params: dict[str, Any],
         parse: Callable[[list[tuple[Any, ...]]], T],
         alone: Callable[[Connection], T],
-        order_by: str | None = None,
+        order_by: tuple[str, ...] = (),
     ) -> None:
         self.sql = sql
         self.params = params
@@ -215,7 +223,9 @@ class Read(Generic[T]):
 
     def set_from(self, text: str | None) -> None:
         """Its value from its column of another statement (:func:`read_column`)."""
-        rows = [] if text is None else json.loads(text, object_pairs_hook=_values)
+        rows = (
+            [] if text is None else json.loads(text, object_pairs_hook=_values, parse_float=Decimal)
+        )
         self._value = (self._parse(rows),)
 
     def value(self) -> T:
@@ -263,14 +273,22 @@ def _values(pairs: list[tuple[str, Any]]) -> tuple[Any, ...]:
     return tuple(value for _name, value in pairs)
 
 
-_PARAMETER = re.compile(r"%\((\w+)\)s")
+# a parameter, or a percent sign written twice (a literal one, left as it is)
+_PARAMETER = re.compile(r"%%|%\((\w+)\)s")
 
 
 @functools.lru_cache(maxsize=64)
-def _column(sql: str, order_by: str | None, prefix: str) -> str:
-    renamed = _PARAMETER.sub(rf"%({prefix}_\1)s", sql)
-    order = f" ORDER BY {order_by}" if order_by else ""
-    return f"(SELECT json_agg({prefix}{order})::text FROM ({renamed}) AS {prefix})"
+def _column(sql: str, order_by: tuple[str, ...], prefix: str) -> str:
+    """``prefix.*`` is the whole row even where a column is called ``prefix``; the order's
+    columns are qualified too, so a name the read lacks is an error, not an outer value."""
+
+    def rename(found: re.Match[str]) -> str:
+        name = found.group(1)
+        return "%%" if name is None else f"%({prefix}_{name})s"
+
+    renamed = _PARAMETER.sub(rename, sql)
+    order = f" ORDER BY {', '.join(f'{prefix}.{name}' for name in order_by)}" if order_by else ""
+    return f"(SELECT json_agg({prefix}.*{order})::text FROM ({renamed}) AS {prefix})"
 
 
 def _sqlite_engine(url: URL, *, pool_size: int, busy_timeout: float) -> Engine:

@@ -587,12 +587,12 @@ def sourcing_read(conn: Connection, skus: list[str]) -> Read[list[SourcingRow]]:
         {**static, **{f"s{i}": sku for i, sku in enumerate(skus)}},
         parse=_sourcing_rows,
         alone=lambda alone: sourcing_rows(alone, skus),
-        order_by="sku_code, location_code",
+        order_by=("sku_code", "location_code"),
     )
 
 
 def _sourcing_rows(found: Iterable[Sequence[Any]]) -> list[SourcingRow]:
     return [
-        SourcingRow(r[0], r[1], r[2], int(r[3]), r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11])
+        SourcingRow(r[0], r[1], r[2], int(r[3]), r[4], float(r[5]), float(r[6]), *r[7:12])
         for r in found
     ]

@@ -168,7 +168,8 @@ def _place(
             found=first.customer,
         )
         wanted = [allocation.Wanted(i + 1, ln.sku, ln.quantity) for i, ln in enumerate(data.lines)]
-        expected, planned = _plan(uow, channel, data, wanted, first.stock.value())
+        stock = first.stock.value() if first.stock is not None else None
+        expected, planned = _plan(uow, channel, data, wanted, stock)
         new = writer.NewOrder(
             channel=channel,
             data=data,
@@ -207,14 +208,20 @@ def _place(
 class _FirstReads:
     """What placing an order reads before it writes, none depending on another: the SKUs'
     prices, the customer known by the email, and the SKUs' stock for sourcing. One round
-    trip on PostgreSQL (``infra.db.read_at_once``) instead of three."""
+    trip on PostgreSQL (``infra.db.read_at_once``) instead of three. Not the stock for an
+    order from a cart: its reservations may cover every unit, and sourcing then reads
+    nothing; what they leave is read when it is sourced."""
 
     def __init__(self, uow: UnitOfWork, data: OrderInput) -> None:
         skus = [ln.sku for ln in data.lines]
         self.prices = catalog.priced_skus_read(skus, data.currency)
         self.customer = customers.customer_by_email_read(uow, data.email)
-        self.stock = inventory.stock_for_sourcing_read(uow, sorted(set(skus)))
-        read_at_once(uow.conn, [self.prices, self.customer, self.stock])
+        reads: list[Read[Any]] = [self.prices, self.customer]
+        self.stock = None
+        if data.reservations_from is None:
+            self.stock = inventory.stock_for_sourcing_read(uow, sorted(set(skus)))
+            reads.append(self.stock)
+        read_at_once(uow.conn, reads)
 
 
 @dataclass(frozen=True)
@@ -273,7 +280,7 @@ def _plan(
     channel: Channel,
     data: OrderInput,
     wanted: list[allocation.Wanted],
-    stock: list[inventory.SourcingRow],
+    stock: list[inventory.SourcingRow] | None,
 ) -> tuple[allocation.Expected | None, allocation.Planned]:
     """What the cart's reservations will cover, if the order comes from one, and where the
     rest ships from."""

@@ -249,8 +249,8 @@ def _order(uow: UnitOfWork, row: Row[Any]) -> Order:
 
 def history_of(count: Any, average: Any) -> tuple[int, int | None]:
     """The customer's orders before this one, not cancelled, from the two values of
-    :data:`HISTORY_BEFORE`: how many, and their average total in the base currency (None
-    when there are none with a base total)."""
+    :data:`HISTORY_BEFORE` or :data:`HISTORY`: how many, and their average total in the base
+    currency (None when there are none with a base total)."""
     return int(count or 0), (int(average) if average is not None else None)
 
 
