@@ -22,7 +22,7 @@ from openoms.customers.model import (
     normalize_email,
 )
 from openoms.customers.orm import customer_addresses, customer_emails, customers
-from openoms.infra.db import Read, UnitOfWork, driver_sql, run_built
+from openoms.infra.db import Read, UnitOfWork, run_built
 from openoms.infra.upsert import insert_for
 from openoms.shared import clock
 from openoms.shared.errors import ValidationFailed
@@ -159,13 +159,7 @@ def customer_by_email_read(uow: UnitOfWork, email: str) -> Read[int | None]:
     """The id of the customer known by this email, or None, as a read that can share its
     round trip with others (``infra.db.read_at_once``); for :func:`match_or_create`."""
     params = {"email": normalize_email(email)}
-    sql, static = driver_sql(_ID_BY_EMAIL, uow.conn.dialect)
-    return Read(
-        sql,
-        {**static, **params},
-        parse=_first_id,
-        alone=lambda conn: _first_id(run_built(conn, _ID_BY_EMAIL, params)),
-    )
+    return Read.of_built(_ID_BY_EMAIL, params, _first_id, uow.conn.dialect)
 
 
 def _first_id(rows: Sequence[Sequence[Any]]) -> int | None:

@@ -221,6 +221,26 @@ class Read(Generic[T]):
         self._alone = alone
         self._value: tuple[T] | None = None
 
+    @classmethod
+    def of_built(
+        cls,
+        statement: sa.Select[Any],
+        params: dict[str, Any],
+        parse: Callable[[list[tuple[Any, ...]]], T],
+        dialect: sa.Dialect,
+        order_by: tuple[str, ...] = (),
+    ) -> Read[T]:
+        """A statement built once with SQLAlchemy (what :func:`run_built` takes) as a read;
+        alone it runs through :func:`run_built`."""
+        sql, static = driver_sql(statement, dialect)
+        return cls(
+            sql,
+            {**static, **params},
+            parse,
+            lambda conn: parse(run_built(conn, statement, params)),
+            order_by,
+        )
+
     def set_from(self, text: str | None) -> None:
         """Its value from its column of another statement (:func:`read_column`)."""
         rows = (

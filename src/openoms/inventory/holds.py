@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from openoms.infra.db import Read, driver_rows, driver_sql, run_built
+from openoms.infra.db import Read, driver_rows, run_built
 from openoms.infra.types import UtcDateTime
 from openoms.inventory.model import MovementKind, ReservationStatus
 from openoms.inventory.orm import reservations, stock_levels, stock_movements
@@ -581,13 +581,10 @@ def sourcing_read(conn: Connection, skus: list[str]) -> Read[list[SourcingRow]]:
     (``infra.db.read_at_once``), its rows in the same order; at least one SKU."""
     if not skus:
         raise ValueError("no SKU to source")
-    sql, static = driver_sql(_pg_sourcing(len(skus)), conn.dialect)
-    return Read(
-        sql,
-        {**static, **{f"s{i}": sku for i, sku in enumerate(skus)}},
-        parse=_sourcing_rows,
-        alone=lambda alone: sourcing_rows(alone, skus),
-        order_by=("sku_code", "location_code"),
+    params = {f"s{i}": sku for i, sku in enumerate(skus)}
+    statement = _pg_sourcing(len(skus))
+    return Read.of_built(
+        statement, params, _sourcing_rows, conn.dialect, order_by=("sku_code", "location_code")
     )
 
 

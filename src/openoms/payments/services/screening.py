@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from openoms.channels import services as channels
 from openoms.channels.model import ChannelKind
 from openoms.infra.config_cache import ConfigCache
-from openoms.infra.db import Database, Read, UnitOfWork, driver_sql, run_built
+from openoms.infra.db import Database, Read, UnitOfWork, run_built
 from openoms.orders import lifecycle
 from openoms.orders.model import HoldReason, Order, OrderStatus
 from openoms.orders.placement import NewOrderFacts
@@ -236,10 +236,6 @@ def _facts(
     )
     shipping = order.shipping_address
     fingerprint = card.card_fingerprint if card else None
-
-    def since(kind: RuleKind) -> datetime:
-        return now - timedelta(minutes=config.window_for(kind))
-
     if velocity is None or fingerprint is not None:
         velocity = _velocity(uow, order, _identifiers(order.email, fingerprint, client, config))
     counts, (previous, average) = velocity
@@ -263,7 +259,10 @@ def _facts(
         orders_same_ip=counts[2],
         orders_same_device=counts[3],
         failed_authorizations=_failed_authorizations(
-            uow, order.email, fingerprint, since(RuleKind.FAILED_AUTHORIZATIONS)
+            uow,
+            order.email,
+            fingerprint,
+            _window_start(config, RuleKind.FAILED_AUTHORIZATIONS, now),
         )
         if paid
         else 0,
@@ -317,16 +316,16 @@ def _identifiers(
 ) -> Identifiers:
     """Each identifier with the start of its window."""
     now = clock.now()
-
-    def since(kind: RuleKind) -> datetime:
-        return now - timedelta(minutes=config.window_for(kind))
-
     return [
-        ("email", email, since(RuleKind.VELOCITY_EMAIL)),
-        ("card", fingerprint, since(RuleKind.VELOCITY_CARD)),
-        ("ip", client.ip, since(RuleKind.VELOCITY_IP)),
-        ("device", client.device_id, since(RuleKind.VELOCITY_DEVICE)),
+        ("email", email, _window_start(config, RuleKind.VELOCITY_EMAIL, now)),
+        ("card", fingerprint, _window_start(config, RuleKind.VELOCITY_CARD, now)),
+        ("ip", client.ip, _window_start(config, RuleKind.VELOCITY_IP, now)),
+        ("device", client.device_id, _window_start(config, RuleKind.VELOCITY_DEVICE, now)),
     ]
+
+
+def _window_start(config: FraudConfig, kind: RuleKind, now: datetime) -> datetime:
+    return now - timedelta(minutes=config.window_for(kind))
 
 
 def _velocity_params(customer_id: int, wanted: Identifiers) -> dict[str, Any]:
@@ -358,18 +357,12 @@ def velocity_read(
     """The :data:`Velocity` of an order without a card that is about to be written, as a
     read for the statement that writes it (``OnPlacement.read_with_order``)."""
     wanted = _identifiers(email, None, client, config)
-    params = _velocity_params(customer_id, wanted)
-    sql, static = driver_sql(VELOCITY_BEFORE_WRITTEN, uow.conn.dialect)
 
     def parse(rows: list[tuple[Any, ...]]) -> Velocity:
         return _counted(rows[0], wanted)
 
-    return Read(
-        sql,
-        {**static, **params},
-        parse=parse,
-        alone=lambda conn: parse(run_built(conn, VELOCITY_BEFORE_WRITTEN, params)),
-    )
+    params = _velocity_params(customer_id, wanted)
+    return Read.of_built(VELOCITY_BEFORE_WRITTEN, params, parse, uow.conn.dialect)
 
 
 @dataclass(frozen=True)
