@@ -22,6 +22,7 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -505,6 +506,21 @@ class UnitOfWork:
         self._queue_commit_record()
         self._write_later()
 
+    def pending_first(self) -> WritesFirst | None:
+        """The request's audit entry and the queued rows, to be written by the next
+        statement the caller runs instead of by one of their own (a round trip less): on
+        PostgreSQL as :class:`WritesFirst`, taken off the queue, for a statement that
+        takes it (``inventory.holds.hold_many``); the caller runs that statement or rolls
+        back. Elsewhere, or with nothing queued, they are written now, as by
+        :meth:`write_pending`, and the answer is None."""
+        self._queue_commit_record()
+        if self.dialect != "postgresql" or not self._later:
+            self._write_later()
+            return None
+        queued, self._later = self._later, []
+        shape, document = _grouped(queued)
+        return WritesFirst(_first_ctes(shape, self.conn.dialect), {"first_doc": document})
+
     def _write_later(self) -> None:
         if not self._later:
             return
@@ -515,13 +531,56 @@ class UnitOfWork:
             ):
                 self.conn.execute(_plain_insert(table), [row for _table, row in rows])
             return
-        groups: dict[tuple[sa.Table, tuple[str, ...]], list[dict[str, Any]]] = {}
-        for table, row in queued:
-            groups.setdefault((table, tuple(row)), []).append(row)
-        document = json.dumps(list(groups.values()), default=json_column_value)
-        driver_rows(
-            self.conn, _inserts_at_once(tuple(groups), self.conn.dialect), {"doc": document}
-        )
+        shape, document = _grouped(queued)
+        driver_rows(self.conn, _inserts_at_once(shape, self.conn.dialect), {"doc": document})
+
+
+Shape = tuple[tuple[sa.Table, tuple[str, ...]], ...]
+
+
+def _grouped(queued: list[tuple[sa.Table, dict[str, Any]]]) -> tuple[Shape, str]:
+    """Queued rows grouped by table and columns, in the order they came: the groups' shape
+    and a JSON array holding each group's rows."""
+    groups: dict[tuple[sa.Table, tuple[str, ...]], list[dict[str, Any]]] = {}
+    for table, row in queued:
+        groups.setdefault((table, tuple(row)), []).append(row)
+    return tuple(groups), json.dumps(list(groups.values()), default=json_column_value)
+
+
+@dataclass(frozen=True)
+class WritesFirst:
+    """PostgreSQL: rows to insert at the start of another statement, before the rest of it
+    runs (:meth:`UnitOfWork.pending_first`).
+
+    ``ctes`` go first in that statement's ``WITH`` list, in the driver's SQL with
+    ``params``; :attr:`gate` is a condition, always true, that reads them: put in the
+    ``WHERE`` of the statement's first part, it makes that part wait until every row is
+    written (PostgreSQL runs a data-modifying CTE when it is first read, and one that
+    nobody reads only after the rest of the statement)."""
+
+    ctes: str
+    params: dict[str, Any]
+    gate: str = "(SELECT count(*) FROM first_done) >= 0"
+
+
+@functools.lru_cache(maxsize=64)
+def _first_ctes(shape: Shape, dialect: sa.Dialect) -> str:
+    """The queued rows of :func:`_grouped` as data-modifying CTEs ``f0``, ``f1``, … over one
+    parameter ``first_doc``, and ``first_done``, which reads them all."""
+    quote = dialect.identifier_preparer.quote
+    inserts = [
+        f"f{g} AS (INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)})"
+        f" SELECT {populated_columns(table, columns, dialect)}"
+        f" FROM first_doc AS doc,"
+        f" jsonb_populate_recordset(NULL::{quote(table.name)}, doc.d -> {g}) AS r"
+        " RETURNING 1)"
+        for g, (table, columns) in enumerate(shape)
+    ]
+    done = " UNION ALL ".join(f"SELECT 1 FROM f{g}" for g in range(len(shape)))
+    return (
+        f"first_doc AS (SELECT CAST(%(first_doc)s AS jsonb) AS d), {', '.join(inserts)},"
+        f" first_done AS ({done})"
+    )
 
 
 @functools.lru_cache(maxsize=64)
@@ -556,9 +615,7 @@ def populated_columns(table: sa.Table, names: Sequence[str], dialect: sa.Dialect
 
 
 @functools.lru_cache(maxsize=64)
-def _inserts_at_once(
-    shape: tuple[tuple[sa.Table, tuple[str, ...]], ...], dialect: sa.Dialect
-) -> str:
+def _inserts_at_once(shape: Shape, dialect: sa.Dialect) -> str:
     """PostgreSQL: the queued rows of several tables as one INSERT whose other INSERTs are
     data-modifying CTEs (each runs once, whether read or not), with one parameter: a JSON
     array holding each group's rows, converted to the tables' own column types by

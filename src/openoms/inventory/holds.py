@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from openoms.infra.db import Read, driver_rows, run_built
+from openoms.infra.db import Read, WritesFirst, driver_rows, run_built
 from openoms.infra.types import UtcDateTime
 from openoms.inventory.model import MovementKind, ReservationStatus
 from openoms.inventory.orm import reservations, stock_levels, stock_movements
@@ -320,11 +320,13 @@ def hold_many(
     actor: str,
     now: datetime,
     expires_at: datetime | None = None,
+    first: WritesFirst | None = None,
 ) -> HeldMany | None:
     """Hold every row or none, in a fixed number of statements whatever the number of rows:
     on SQLite one guarded UPDATE over all the stock rows, one INSERT of the reservations and
     one of the movements; on PostgreSQL the same as one statement that first locks the rows
-    in id order.
+    in id order. ``first`` (PostgreSQL): rows the same statement writes before it locks
+    any stock row (``UnitOfWork.pending_first``).
 
     Returns the reservation ids in the order of ``rows`` and the stock rows this hold took
     down to their safety stock, or None when a stock row no longer has the units (the
@@ -339,8 +341,10 @@ def hold_many(
         params[f"l{i}"], params[f"q{i}"] = level, quantity
     if conn.dialect.name == "postgresql":
         return _hold_many_at_once(
-            conn, rows, per_level, params, owner_type, owner_ref, actor, expires_at
+            conn, rows, per_level, params, owner_type, owner_ref, actor, expires_at, first
         )
+    if first is not None:
+        raise ValueError("rows to write first ride on PostgreSQL's statement only")
     update = _hold_update(len(ordered))
     updated = conn.execute(update, params).all()
     if len(updated) != len(per_level):
@@ -412,10 +416,13 @@ def _hold_many_at_once(
     owner_ref: str,
     actor: str,
     expires_at: datetime | None,
+    first: WritesFirst | None,
 ) -> HeldMany | None:
     """PostgreSQL: lock, update, reservations and movements in one statement, so the stock
-    rows stay locked for one round trip less than three (what bounds hot-SKU throughput)."""
+    rows stay locked for one round trip less than three (what bounds hot-SKU throughput).
+    ``first``'s rows are written before the rows are locked, so they keep them no longer."""
     values = {
+        **(first.params if first is not None else {}),
         **params,
         "owner_type": owner_type,
         "owner_ref": owner_ref,
@@ -426,6 +433,8 @@ def _hold_many_at_once(
     for i, r in enumerate(rows):
         values[f"rl{i}"], values[f"ro{i}"], values[f"rq{i}"] = r.level_id, r.owner_line, r.quantity
     sql = _hold_at_once_sql(len(per_level), len(rows), conn.dialect)
+    if first is not None:
+        sql = _with_first(sql, first.ctes, first.gate)
     got = driver_rows(conn, sql, values)
     updated = list({r[0]: r for r in got}.values())
     if len(updated) != len(per_level):
@@ -448,6 +457,7 @@ def _hold_at_once_sql(levels: int, rows: int, dialect: sa.Dialect) -> str:
         WITH wanted (level_id, quantity) AS (VALUES {wanted}),
         locked AS MATERIALIZED (
             SELECT s.id FROM stock_levels s JOIN wanted w ON w.level_id = s.id
+            WHERE first_gate
             ORDER BY s.id FOR UPDATE OF s
         ),
         level AS (
@@ -481,7 +491,16 @@ def _hold_at_once_sql(levels: int, rows: int, dialect: sa.Dialect) -> str:
                v.reserved, v.safety_stock, h.id, h.owner_line
         FROM level v JOIN held h ON h.stock_level_id = v.id
     """
-    return str(sa.text(text).compile(dialect=dialect))
+    return str(sa.text(text).compile(dialect=dialect)).replace("first_gate", "TRUE", 1)
+
+
+@functools.lru_cache(maxsize=64)
+def _with_first(sql: str, ctes: str, gate: str) -> str:
+    """The hold's statement with rows written first: their CTEs lead the ``WITH`` list, and
+    the lock waits on their gate."""
+    return sql.replace("WITH wanted", f"WITH {ctes}, wanted", 1).replace(
+        "WHERE TRUE", f"WHERE {gate}", 1
+    )
 
 
 @functools.lru_cache(maxsize=64)

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from openoms.channels.model import Channel
 from openoms.customers.model import PostalAddress
-from openoms.infra.db import UnitOfWork
+from openoms.infra.db import UnitOfWork, WritesFirst
 from openoms.inventory.model import OwnerType
 from openoms.inventory.services import owners
 from openoms.inventory.services import reservations as inventory
@@ -171,11 +171,19 @@ def plan(
 
 
 def reserve(
-    uow: UnitOfWork, planned: Planned, owner: tuple[OwnerType, str], *, actor: str
+    uow: UnitOfWork,
+    planned: Planned,
+    owner: tuple[OwnerType, str],
+    *,
+    actor: str,
+    first: WritesFirst | None = None,
 ) -> list[Allocation]:
     """Reserve the planned units for the owner, all or none (three statements whatever the
-    number of lines). Raises: StockMoved when a location no longer has them."""
+    number of lines; one on PostgreSQL, with ``first``'s rows). Raises: StockMoved when a
+    location no longer has them."""
     if not planned.holds:
+        if first is not None:
+            raise ValueError("nothing to hold: rows to write first would not be written")
         return []
     ids = inventory.hold_planned(
         uow,
@@ -183,6 +191,7 @@ def reserve(
         owner_type=owner[0],
         owner_ref=owner[1],
         actor=actor,
+        first=first,
     )
     return [
         Allocation(h.line, h.sku, h.location, h.quantity, rid)

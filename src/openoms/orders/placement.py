@@ -192,12 +192,14 @@ def _place(
         if on_placement is not None:
             order = writer.as_order(written, number.provisional, new, [])
             checked = on_placement(uow, order, alongside)
-        uow.write_pending()  # the audit entry and queued rows: before the stock locks
         owner = allocation.stock_owner(written.order_id)
         taken: list[Allocation] = []
         if expected is not None and data.reservations_from is not None:
+            uow.write_pending()  # the audit entry and queued rows: before the stock locks
             taken = allocation.adopt(uow, data.reservations_from, owner, wanted, expected, actor)
-        taken += allocation.reserve(uow, planned, owner, actor=actor)
+        # Else they ride on the hold's statement (on PostgreSQL), written before its locks.
+        pending = uow.pending_first() if planned.holds else None
+        taken += allocation.reserve(uow, planned, owner, actor=actor, first=pending)
         if not number.at_commit:  # else the commit writes the event, with the number
             writer.record_created(uow, new, number.provisional)
         uow.commit()

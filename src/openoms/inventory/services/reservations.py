@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from openoms.infra.db import Read, UnitOfWork
+from openoms.infra.db import Read, UnitOfWork, WritesFirst
 from openoms.inventory import holds, refs
 from openoms.inventory.holds import HoldWriter
 from openoms.inventory.ledger import Ledger, Movement
@@ -174,9 +174,11 @@ def hold_planned(
     owner_ref: str,
     actor: str,
     expires_at: datetime | None = None,
+    first: WritesFirst | None = None,
 ) -> list[int]:
     """Reserve exactly the planned units on the planned rows, all or none, in three
-    statements; reservation ids in plan order.
+    statements (one on PostgreSQL, which also writes ``first``'s rows before it locks the
+    stock rows); reservation ids in plan order.
 
     Raises: StockMoved when a row no longer has the units (the caller rolls back and plans
     again).
@@ -190,6 +192,7 @@ def hold_planned(
         actor=actor,
         now=clock.now(),
         expires_at=expires_at,
+        first=first,
     )
     if held is None:
         raise StockMoved("Stock changed while the order was being placed.")
