@@ -1,5 +1,5 @@
-"""``python -m bench [reservations|orders|orders-count|screening-history|console|packing]
-[options]``: the benchmarks.
+"""``python -m bench [reservations|orders|orders-ab|orders-count|screening-history|console|
+packing] [options]``: the benchmarks.
 
 Without a name both run, the reservation benchmark first (the options then are its own);
 ``python -m bench orders --help`` and ``python -m bench reservations --help`` list each one's.
@@ -30,6 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args and args[0] == "orders":
         return orders_main(args[1:])
+    if args and args[0] == "orders-ab":
+        from bench.orders.ab import main as ab_main
+
+        return ab_main(args[1:])
     if args and args[0] == "orders-count":
         from bench.orders.count import main as count_main
 

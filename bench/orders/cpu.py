@@ -46,6 +46,27 @@ def _all_stats() -> dict[int, tuple[int, float]]:
     return found
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process so far; 0 when it has ended."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = text[text.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def backends_cpu_seconds(conninfo: str, application: str) -> float:
+    """The CPU seconds so far of the PostgreSQL backends (on this machine) of every
+    connection that named itself ``application`` (``PGAPPNAME``): one server's share of a
+    PostgreSQL server that another serves at the same time."""
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = %s", (application,)
+        ).fetchall()
+    return sum(process_cpu_seconds(int(pid)) for (pid,) in rows if is_local_backend(int(pid)))
+
+
 def is_local_backend(pid: int) -> bool:
     """Whether ``pid`` here is a connection's PostgreSQL backend (not, say, a process that
     has the pid a server in a container or on another host gave its backend)."""

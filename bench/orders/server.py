@@ -27,32 +27,39 @@ class Server:
     log: Path
 
 
-def server_env(database_url: str) -> dict[str, str]:
+def server_env(database_url: str, extra: dict[str, str] | None = None) -> dict[str, str]:
     return {
         **os.environ,
         "OMS_DATABASE_URL": database_url,
         "OMS_EMBEDDED_WORKER": "0",
         "OMS_LOG_LEVEL": "warning",
+        **(extra or {}),
     }
 
 
-def migrate(database_url: str) -> None:
+def migrate(database_url: str, extra_env: dict[str, str] | None = None) -> None:
     """``oms db upgrade``, as an operator would run it."""
     subprocess.run(
-        [OMS, "db", "upgrade"], env=server_env(database_url), check=True, capture_output=True
+        [OMS, "db", "upgrade"],
+        env=server_env(database_url, extra_env),
+        check=True,
+        capture_output=True,
     )
 
 
 @contextmanager
-def running_server(database_url: str, workers: int, log: Path) -> Iterator[Server]:
-    """``oms serve --workers N``; its output goes to ``log``; stopped (SIGTERM) afterwards."""
+def running_server(
+    database_url: str, workers: int, log: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """``oms serve --workers N``; its output goes to ``log``; stopped (SIGTERM) afterwards.
+    ``extra_env``: more of its environment (another checkout's code on ``PYTHONPATH``)."""
     port = _free_port()
     command = [OMS, "serve", "--host", "127.0.0.1", "--port", str(port)]
     command += ["--workers", str(workers)]
     with log.open("wb") as out:
         process = subprocess.Popen(
             command,
-            env=server_env(database_url),
+            env=server_env(database_url, extra_env),
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: the workers stop with it
