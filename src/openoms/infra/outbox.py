@@ -17,12 +17,20 @@ outbox_events = sa.Table(
     "outbox_events",
     metadata,
     sa.Column("id", sa.String(36), primary_key=True),
-    sa.Column("name", sa.String(80), nullable=False, index=True),
+    sa.Column("name", sa.String(80), nullable=False),
     sa.Column("aggregate", sa.String(120), nullable=False, server_default=""),
     sa.Column("payload", JSON, nullable=False),
-    sa.Column("occurred_at", UtcDateTime(), nullable=False, index=True),
+    sa.Column("occurred_at", UtcDateTime(), nullable=False),
     # set once the event has been handed to its consumers (webhook fan-out)
-    sa.Column("dispatched_at", UtcDateTime(), index=True),
+    sa.Column("dispatched_at", UtcDateTime()),
+    # the dispatcher's query (undispatched): the events not dispatched yet, oldest first
+    sa.Index(
+        "ix_outbox_events_pending",
+        "occurred_at",
+        "id",
+        postgresql_where=sa.text("dispatched_at IS NULL"),
+        sqlite_where=sa.text("dispatched_at IS NULL"),
+    ),
 )
 
 
