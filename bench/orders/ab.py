@@ -197,17 +197,15 @@ def _worktree(revision: str) -> Iterator[Path]:
             _git("worktree", "remove", "--force", str(path))
 
 
-def _git(*args: str) -> str:
+def _git(*args: str, cwd: Path = REPO) -> str:
     done = subprocess.run(
-        ["git", *args], cwd=REPO, check=True, capture_output=True, text=True, env=os.environ
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True, env=os.environ
     )
     return done.stdout.strip()
 
 
 def _describe(path: Path) -> str:
-    return subprocess.run(
-        ["git", "log", "-1", "--format=%h %s"], cwd=path, capture_output=True, text=True
-    ).stdout.strip()[:70]
+    return _git("log", "-1", "--format=%h %s", cwd=path)[:70]
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -35,11 +35,9 @@ def _all_stats() -> dict[int, tuple[int, float]]:
     can read."""
     found = {}
     for entry in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = entry.read_text()
-        except OSError:  # the process ended meanwhile
+        fields = _stat_fields(entry)
+        if fields is None:  # the process ended meanwhile
             continue
-        fields = text[text.rindex(")") + 2 :].split()
         ppid = int(fields[1])
         ticks = sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
         found[int(entry.parent.name)] = (ppid, ticks / TICKS)
@@ -48,12 +46,18 @@ def _all_stats() -> dict[int, tuple[int, float]]:
 
 def process_cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of one process so far; 0 when it has ended."""
+    fields = _stat_fields(Path(f"/proc/{pid}/stat"))
+    return 0.0 if fields is None else (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def _stat_fields(path: Path) -> list[str] | None:
+    """The fields of a ``/proc/<pid>/stat`` after the command's name (field 3 on: state,
+    parent pid, …), or None when the process is gone."""
     try:
-        text = Path(f"/proc/{pid}/stat").read_text()
+        text = path.read_text()
     except OSError:
-        return 0.0
-    fields = text[text.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+        return None
+    return text[text.rindex(")") + 2 :].split()
 
 
 def backends_cpu_seconds(conninfo: str, application: str) -> float:
@@ -85,9 +89,8 @@ def postgres_cpu(conninfo: str) -> Callable[[], float] | None:
         backend = conn.info.backend_pid
     if not is_local_backend(backend):
         return None
-    try:
-        text = Path(f"/proc/{backend}/stat").read_text()
-    except OSError:
+    fields = _stat_fields(Path(f"/proc/{backend}/stat"))
+    if fields is None:
         return None
-    postmaster = int(text[text.rindex(")") + 2 :].split()[1])
+    postmaster = int(fields[1])
     return lambda: tree_cpu_seconds(postmaster)

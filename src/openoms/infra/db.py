@@ -567,14 +567,9 @@ class WritesFirst:
 def _first_ctes(shape: Shape, dialect: sa.Dialect) -> str:
     """The queued rows of :func:`_grouped` as data-modifying CTEs ``f0``, ``f1``, … over one
     parameter ``first_doc``, and ``first_done``, which reads them all."""
-    quote = dialect.identifier_preparer.quote
     inserts = [
-        f"f{g} AS (INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)})"
-        f" SELECT {populated_columns(table, columns, dialect)}"
-        f" FROM first_doc AS doc,"
-        f" jsonb_populate_recordset(NULL::{quote(table.name)}, doc.d -> {g}) AS r"
-        " RETURNING 1)"
-        for g, (table, columns) in enumerate(shape)
+        f"f{g} AS ({insert} RETURNING 1)"
+        for g, insert in enumerate(_group_inserts(shape, dialect, "first_doc"))
     ]
     done = " UNION ALL ".join(f"SELECT 1 FROM f{g}" for g in range(len(shape)))
     return (
@@ -621,16 +616,22 @@ def _inserts_at_once(shape: Shape, dialect: sa.Dialect) -> str:
     array holding each group's rows, converted to the tables' own column types by
     ``jsonb_populate_recordset``, in order. One text per shape, sent through the driver:
     bound value by value it cost SQLAlchemy more CPU than the statement cost PostgreSQL."""
-    quote = dialect.identifier_preparer.quote
-    inserts = [
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)})"
-        f" SELECT {populated_columns(table, columns, dialect)}"
-        f" FROM doc, jsonb_populate_recordset(NULL::{quote(table.name)}, doc.d -> {g}) AS r"
-        for g, (table, columns) in enumerate(shape)
-    ]
-    *first, last = inserts
+    *first, last = _group_inserts(shape, dialect, "doc")
     ctes = "".join(f", w{g} AS ({statement})" for g, statement in enumerate(first))
     return f"WITH doc AS (SELECT CAST(%(doc)s AS jsonb) AS d){ctes} {last}"
+
+
+def _group_inserts(shape: Shape, dialect: sa.Dialect, document: str) -> list[str]:
+    """One INSERT per group of :func:`_grouped`, taking group ``g``'s rows from element
+    ``g`` of the JSON array in the CTE ``document`` (its column ``d``)."""
+    quote = dialect.identifier_preparer.quote
+    return [
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)})"
+        f" SELECT {populated_columns(table, columns, dialect)}"
+        f" FROM {document} AS doc,"
+        f" jsonb_populate_recordset(NULL::{quote(table.name)}, doc.d -> {g}) AS r"
+        for g, (table, columns) in enumerate(shape)
+    ]
 
 
 class Database:
