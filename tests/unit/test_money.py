@@ -1,9 +1,11 @@
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from openoms.shared.errors import ValidationFailed
-from openoms.shared.money import Money, decimals, validate_currency
+from openoms.shared.money import Money, decimals, minor_str, validate_currency
 
 
 @pytest.mark.parametrize(
@@ -61,3 +63,32 @@ def test_formats_for_people_in_their_locale() -> None:
     assert Money(1500, "JPY").format("en_US") == "¥1,500"
     assert Money(1234, "KWD").amount == Decimal("1.234")
     assert Money(1234, "KWD").amount_str() == "1.234"
+
+
+@pytest.mark.parametrize(
+    ("minor", "currency", "text"),
+    [
+        (1999, "EUR", "19.99"),
+        (5, "EUR", "0.05"),
+        (-5, "EUR", "-0.05"),
+        (-1999, "EUR", "-19.99"),
+        (0, "EUR", "0.00"),
+        (1999, "JPY", "1999"),
+        (-3, "JPY", "-3"),
+        (1, "KWD", "0.001"),
+        (10**15 - 1, "KWD", "999999999999.999"),
+    ],
+)
+def test_amounts_as_text_have_the_currencys_decimals(minor: int, currency: str, text: str) -> None:
+    assert minor_str(minor, currency) == text
+    assert Money(minor, currency).amount_str() == text
+
+
+@given(
+    st.integers(min_value=-(10**15), max_value=10**15),
+    st.sampled_from(["EUR", "USD", "JPY", "KWD", "BHD", "CLP", "ISK"]),
+)
+def test_amounts_as_text_are_the_exact_decimal_amount(minor: int, currency: str) -> None:
+    text = minor_str(minor, currency)
+    assert Decimal(text) == Decimal(minor).scaleb(-decimals(currency))
+    assert len(text.partition(".")[2]) == decimals(currency)

@@ -42,6 +42,16 @@ def decimals(currency: str) -> int:
     return int(get_currency_precision(currency))
 
 
+def minor_str(amount_minor: int, currency: str) -> str:
+    """Minor units as the decimal string of the major amount (1999 EUR -> "19.99", -5 EUR
+    -> "-0.05", 1999 JPY -> "1999", 1999 KWD -> "1.999"), in integers, so exactly."""
+    places = decimals(currency)
+    if places == 0:
+        return str(amount_minor)
+    whole, part = divmod(abs(amount_minor), 10**places)
+    return f"{'-' if amount_minor < 0 else ''}{whole}.{part:0{places}d}"
+
+
 @dataclass(frozen=True, slots=True)
 class Money:
     amount_minor: int
@@ -81,8 +91,7 @@ class Money:
         return Decimal(self.amount_minor).scaleb(-decimals(self.currency))
 
     def amount_str(self) -> str:
-        places = decimals(self.currency)
-        return f"{self.amount:.{places}f}"
+        return minor_str(self.amount_minor, self.currency)
 
     def format(self, locale: str = "en") -> str:
         return str(format_currency(self.amount, self.currency, locale=locale))

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from openoms.shared.errors import FieldError, ValidationFailed
-from openoms.shared.money import Money
+from openoms.shared.money import Money, minor_str
 
 T = TypeVar("T")
 
@@ -50,6 +50,16 @@ class MoneyOut(BaseModel):
         return cls(
             currency=money.currency, amount=money.amount_str(), amount_minor=money.amount_minor
         )
+
+    @staticmethod
+    def fields(amount_minor: int, currency: str) -> dict[str, Any]:
+        """The fields of an amount in a currency the caller knows to be valid (a stored
+        order's), for a response built as one dict and validated once."""
+        return {
+            "currency": currency,
+            "amount": minor_str(amount_minor, currency),
+            "amount_minor": amount_minor,
+        }
 
 
 class Page(BaseModel, Generic[T]):
