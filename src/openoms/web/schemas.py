@@ -47,9 +47,7 @@ class MoneyOut(BaseModel):
 
     @classmethod
     def of(cls, money: Money) -> MoneyOut:
-        return cls(
-            currency=money.currency, amount=money.amount_str(), amount_minor=money.amount_minor
-        )
+        return cls(**cls.fields(money.amount_minor, money.currency))
 
     @staticmethod
     def fields(amount_minor: int, currency: str) -> dict[str, Any]:
