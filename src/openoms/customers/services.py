@@ -155,6 +155,17 @@ _ID_BY_EMAIL = sa.select(customer_emails.c.customer_id).where(
 )
 
 
+def id_by_email(param: str) -> sa.ScalarSelect[Any]:
+    """The id of the customer known by the email bound to ``param`` (as stored: see
+    :func:`normalize_email`), as a scalar subquery for another domain's read; NULL when no
+    customer is known by it."""
+    return (
+        sa.select(customer_emails.c.customer_id)
+        .where(customer_emails.c.email == sa.bindparam(param))
+        .scalar_subquery()
+    )
+
+
 def customer_by_email_read(uow: UnitOfWork, email: str) -> Read[int | None]:
     """The id of the customer known by this email, or None, as a read that can share its
     round trip with others (``infra.db.read_at_once``); for :func:`match_or_create`."""

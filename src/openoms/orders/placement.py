@@ -78,26 +78,28 @@ class OrderInput:
 
 @dataclass(frozen=True)
 class NewOrderFacts:
-    """What another domain may know of an order about to be written."""
+    """What another domain may know of an order about to be placed, before anything of it
+    is read or written."""
 
     channel: str
     email: str  # as stored: trimmed, lower case
-    customer_id: int
 
 
 class OnPlacement(Protocol):
     """Work another domain does on a new order inside its placement's transaction (fraud
     screening).
 
-    ``read_with_order`` may give a read to run in the same statement as the order's insert
-    (one round trip less on PostgreSQL): it sees the database as it was just before the
-    order was written, so neither the order nor anything written with it. Then the hook is
-    called with the order as written and that read (run), before the order's stock is
-    locked, so it adds no time to the stock rows' locks. On PostgreSQL the order's number
-    is still provisional then.
+    ``read_first`` may give a read to run with the placement's first reads (in the same
+    statement on PostgreSQL, one round trip less): it sees the database as it was before
+    the order, so neither the order nor anything written with it. Then the hook is called
+    with the order as it will be written (its id is known, its customer matched) and that
+    read (run), before anything of the order is written: what the hook queues
+    (``UnitOfWork.insert_later``) is written with the order, before its stock is locked,
+    so it adds no time to the stock rows' locks. On PostgreSQL the order's number is still
+    provisional then.
     """
 
-    def read_with_order(self, uow: UnitOfWork, order: NewOrderFacts) -> Read[Any] | None: ...
+    def read_first(self, uow: UnitOfWork, order: NewOrderFacts) -> Read[Any] | None: ...
 
     def __call__(self, uow: UnitOfWork, order: Order, read: Read[Any] | None) -> object: ...
 
@@ -157,7 +159,7 @@ def _place(
     uow: UnitOfWork, data: OrderInput, actor: str, on_placement: OnPlacement | None
 ) -> tuple[Order, object]:
     with uow:
-        first = _FirstReads(uow, data)
+        first = _FirstReads(uow, data, on_placement)
         channel, priced, rate, totals = _price(uow, data, first.prices.value())
         customer_id = customers.match_or_create(
             uow,
@@ -181,23 +183,20 @@ def _place(
             base=_base_total(uow, data.currency, totals.total),
         )
         number = OrderNumber(uow.conn)
-        alongside = None
-        if on_placement is not None:
-            facts = NewOrderFacts(channel.code, writer.stored_email(data.email), customer_id)
-            alongside = on_placement.read_with_order(uow, facts)
-        written = writer.insert_order(
-            uow, new, number.provisional, actor=actor, alongside=alongside
+        written = writer.write_order(
+            uow, new, number.provisional, actor=actor, order_id=first.order_id()
         )
         checked = None
         if on_placement is not None:
             order = writer.as_order(written, number.provisional, new, [])
-            checked = on_placement(uow, order, alongside)
+            checked = on_placement(uow, order, first.placement)
         owner = allocation.stock_owner(written.order_id)
         taken: list[Allocation] = []
         if expected is not None and data.reservations_from is not None:
-            uow.write_pending()  # the audit entry and queued rows: before the stock locks
+            uow.write_pending()  # the order, the audit entry, ...: before the stock locks
             taken = allocation.adopt(uow, data.reservations_from, owner, wanted, expected, actor)
-        # Else they ride on the hold's statement (on PostgreSQL), written before its locks.
+        # Else they ride on the hold's statement (on PostgreSQL), written before its locks:
+        # the order itself, its lines and timeline, its screening, the audit entry.
         pending = uow.pending_first() if planned.holds else None
         taken += allocation.reserve(uow, planned, owner, actor=actor, first=pending)
         if not number.at_commit:  # else the commit writes the event, with the number
@@ -209,12 +208,14 @@ def _place(
 
 class _FirstReads:
     """What placing an order reads before it writes, none depending on another: the SKUs'
-    prices, the customer known by the email, and the SKUs' stock for sourcing. One round
-    trip on PostgreSQL (``infra.db.read_at_once``) instead of three. Not the stock for an
+    prices, the customer known by the email, the SKUs' stock for sourcing, what the
+    ``on_placement`` hook reads first and, on PostgreSQL, the order's id (taken from its
+    sequence, so that the order's rows can be written by the statement that holds its
+    stock). One round trip on PostgreSQL (``infra.db.read_at_once``). Not the stock for an
     order from a cart: its reservations may cover every unit, and sourcing then reads
     nothing; what they leave is read when it is sourced."""
 
-    def __init__(self, uow: UnitOfWork, data: OrderInput) -> None:
+    def __init__(self, uow: UnitOfWork, data: OrderInput, on_placement: OnPlacement | None) -> None:
         skus = [ln.sku for ln in data.lines]
         self.prices = catalog.priced_skus_read(skus, data.currency)
         self.customer = customers.customer_by_email_read(uow, data.email)
@@ -223,7 +224,20 @@ class _FirstReads:
         if data.reservations_from is None:
             self.stock = inventory.stock_for_sourcing_read(uow, sorted(set(skus)))
             reads.append(self.stock)
+        self.placement = None
+        if on_placement is not None:
+            facts = NewOrderFacts(data.channel, writer.stored_email(data.email))
+            self.placement = on_placement.read_first(uow, facts)
+            if self.placement is not None:
+                reads.append(self.placement)
+        self._order_id = writer.next_order_id_read(uow)
+        if self._order_id is not None:
+            reads.append(self._order_id)
         read_at_once(uow.conn, reads)
+
+    def order_id(self) -> int | None:
+        """The new order's id, taken already (PostgreSQL); None: the insert takes one."""
+        return None if self._order_id is None else self._order_id.value()
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
+from openoms.customers import services as customers
 from openoms.infra.db import UnitOfWork
 from openoms.inventory.model import OwnerType, ReservationStatus
 from openoms.inventory.services import reservations as inventory
@@ -254,14 +255,17 @@ def history_of(count: Any, average: Any) -> tuple[int, int | None]:
     return int(count or 0), (int(average) if average is not None else None)
 
 
-def _history(*before: sa.ColumnElement[bool]) -> tuple[sa.ScalarSelect[Any], ...]:
+def _history(
+    *before: sa.ColumnElement[bool], customer: sa.ColumnElement[Any] | None = None
+) -> tuple[sa.ScalarSelect[Any], ...]:
+    customer = sa.bindparam("customer_id") if customer is None else customer
     history = (
         sa.select(
             sa.func.count().label("orders"),
             sa.func.avg(_o.base_total_amount).label("average"),
         )
         .where(
-            _o.customer_id == sa.bindparam("customer_id"),
+            _o.customer_id == customer,
             _o.status != OrderStatus.CANCELLED.value,
             *before,
         )
@@ -277,6 +281,7 @@ def _history(*before: sa.ColumnElement[bool]) -> tuple[sa.ScalarSelect[Any], ...
 # ``order_id``), for a query that reads it with other facts in one round trip. Both read
 # one CTE, so the customer's orders are read once, not once for each value.
 HISTORY_BEFORE = _history(_o.id < sa.bindparam("order_id"))
-# The same for an order not written yet (bound to ``customer_id`` alone): every order of
-# the customer's the query sees.
-HISTORY = _history()
+# The same for an order not written yet, of the customer known by the email bound to
+# ``customer_email`` (none for an email nobody is known by): every order of the customer's
+# the query sees.
+HISTORY_OF_EMAIL = _history(customer=customers.id_by_email("customer_email"))

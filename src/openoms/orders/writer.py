@@ -1,16 +1,14 @@
 """Writing a new order: the order row, its lines, its timeline and its event.
 
 The row, lines and timeline are written first, from the sourcing plan, before any stock is
-reserved; the order's number and its ``order.created`` event come last (see
-``orders.numbering``). The order returned is built from what was written, not
-read back: placing an order is the hottest write of the system, and every statement counts
-(see docs/benchmarks.md).
+reserved (on PostgreSQL by the statement that reserves it, ahead of its stock locks); the
+order's number and its ``order.created`` event come last (see ``orders.numbering``). The
+order returned is built from what was written, not read back: placing an order is the
+hottest write of the system, and every round trip counts (see docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
-import functools
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -22,11 +20,6 @@ from openoms.channels.model import Channel
 from openoms.infra.db import (
     Read,
     UnitOfWork,
-    driver_rows,
-    json_column_value,
-    populated_columns,
-    read_at_once,
-    read_column,
 )
 from openoms.infra.settings import get_settings
 from openoms.orders import pricing
@@ -62,6 +55,8 @@ class NewOrder:
 _INSERT_ORDER = orders.insert().returning(orders.c.id)
 _INSERT_LINES = order_lines.insert()
 _INSERT_EVENTS = order_events.insert()
+# The sequence behind orders.id (a SERIAL column, migration 0001).
+_NEXT_ORDER_ID = sa.select(sa.func.nextval(sa.literal_column("'orders_id_seq'::regclass")))
 
 
 @dataclass(frozen=True)
@@ -71,18 +66,29 @@ class Written:
     lines: list[OrderLine]
 
 
-def insert_order(
-    uow: UnitOfWork,
-    new: NewOrder,
-    number: str,
-    *,
-    actor: str,
-    alongside: Read[Any] | None = None,
+def next_order_id_read(uow: UnitOfWork) -> Read[int] | None:
+    """PostgreSQL: a read that takes the next order's id from the orders' sequence, to run
+    with the placement's first reads; None elsewhere (the insert takes one)."""
+    if uow.dialect != "postgresql":
+        return None
+    return Read.of_built(_NEXT_ORDER_ID, {}, _first_int, uow.conn.dialect)
+
+
+def _first_int(rows: list[tuple[Any, ...]]) -> int:
+    return int(rows[0][0])
+
+
+def write_order(
+    uow: UnitOfWork, new: NewOrder, number: str, *, actor: str, order_id: int | None
 ) -> Written:
-    """Write the order (arrived confirmed, then allocated or backordered as planned), its
-    lines and its timeline with the sourcing reasons, under ``number`` (which may be
-    provisional). ``alongside``: a read run with it that sees the database as it was just
-    before (on PostgreSQL in the same statement, ``infra.db.read_at_once``'s way)."""
+    """The order (arrived confirmed, then allocated or backordered as planned), its lines
+    and its timeline with the sourcing reasons, under ``number`` (which may be
+    provisional).
+
+    With its id taken already (``order_id``, PostgreSQL) the rows are queued
+    (``UnitOfWork.insert_later``): the statement that holds the order's stock writes them,
+    before it locks any stock row (or the commit does, for an order with nothing to hold),
+    one round trip for all of it. Else they are inserted now and the insert gives the id."""
     now = clock.now()
     values = _order_values(new, number, now)
     lines = _lines(new)
@@ -91,69 +97,17 @@ def insert_order(
         for line, (_, _, sku) in zip(lines, new.priced, strict=True)
     ]
     events = _timeline(new, actor, now)
-    if uow.dialect == "postgresql":
-        document = {"order": values, "lines": line_rows, "events": events}
-        params = {"doc": json.dumps(document, default=json_column_value)}
-        column = ""
-        if alongside is not None:
-            column, read_params = read_column(alongside, "a")
-            params.update(read_params)
-        shape = (tuple(values), tuple(line_rows[0]), tuple(events[0]))
-        rows = driver_rows(uow.conn, _all_at_once(*shape, uow.conn.dialect, column), params)
-        if alongside is not None:
-            alongside.set_from(rows[0][1])
-        return Written(int(rows[0][0]), values, lines)
-    if alongside is not None:
-        read_at_once(uow.conn, [alongside])
+    if order_id is not None:
+        uow.insert_later(orders, {"id": order_id, **values})
+        for row in line_rows:
+            uow.insert_later(order_lines, {"order_id": order_id, **row})
+        for row in events:
+            uow.insert_later(order_events, {"order_id": order_id, **row})
+        return Written(order_id, values, lines)
     order_id = int(uow.conn.execute(_INSERT_ORDER, values).scalar_one())
     uow.conn.execute(_INSERT_LINES, [{"order_id": order_id, **row} for row in line_rows])
     uow.conn.execute(_INSERT_EVENTS, [{"order_id": order_id, **row} for row in events])
     return Written(order_id, values, lines)
-
-
-@functools.lru_cache(maxsize=8)
-def _all_at_once(
-    order_columns: tuple[str, ...],
-    line_columns: tuple[str, ...],
-    event_columns: tuple[str, ...],
-    dialect: sa.Dialect,
-    read: str = "",
-) -> str:
-    """PostgreSQL: the order, its lines and its timeline as one statement with one
-    parameter, a JSON document ``{"order": {...}, "lines": [...], "events": [...]}`` whose
-    values PostgreSQL converts to the tables' own column types (``jsonb_populate_record``).
-
-    One text whatever the number of lines, so the driver parses it once and the server
-    prepares it once; bound column by column (90 parameters for a 3-line order) the
-    driver parsed it again for every order (docs/benchmarks.md). ``read``: a column
-    that ``infra.db.read_column`` made, returned after the order's id."""
-
-    def columns(names: tuple[str, ...], table: sa.Table | None = None) -> str:
-        if table is None:
-            return ", ".join(names)
-        return populated_columns(table, names, dialect)
-
-    return f"""
-        WITH doc AS (SELECT CAST(%(doc)s AS jsonb) AS d),
-        new_order AS (
-            INSERT INTO orders ({columns(order_columns)})
-            SELECT {columns(order_columns, orders)}
-            FROM doc, jsonb_populate_record(NULL::orders, doc.d -> 'order') r
-            RETURNING id
-        ),
-        new_lines AS (
-            INSERT INTO order_lines (order_id, {columns(line_columns)})
-            SELECT o.id, {columns(line_columns, order_lines)}
-            FROM new_order o, doc, jsonb_populate_recordset(NULL::order_lines, doc.d -> 'lines') r
-        ),
-        new_events AS (
-            INSERT INTO order_events (order_id, {columns(event_columns)})
-            SELECT o.id, {columns(event_columns, order_events)}
-            FROM new_order o, doc,
-                jsonb_populate_recordset(NULL::order_events, doc.d -> 'events') r
-        )
-        SELECT id{", " + read if read else ""} FROM new_order
-    """
 
 
 def stored_email(email: str) -> str:

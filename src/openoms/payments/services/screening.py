@@ -15,12 +15,19 @@ import sqlalchemy as sa
 
 from openoms.channels import services as channels
 from openoms.channels.model import ChannelKind
+from openoms.customers.model import normalize_email
 from openoms.infra.config_cache import ConfigCache
 from openoms.infra.db import Database, Read, UnitOfWork, run_built
 from openoms.orders import lifecycle
 from openoms.orders.model import HoldReason, Order, OrderStatus
 from openoms.orders.placement import NewOrderFacts
-from openoms.orders.queries import HISTORY, HISTORY_BEFORE, history_of, load_order, order_id_of
+from openoms.orders.queries import (
+    HISTORY_BEFORE,
+    HISTORY_OF_EMAIL,
+    history_of,
+    load_order,
+    order_id_of,
+)
 from openoms.payments.fraud import (
     DEFAULT_CONFIG,
     Blocklist,
@@ -294,14 +301,15 @@ VELOCITY = sa.select(
     _window_count(_s.device_id, "device", _NOT_THIS_ORDER),
     *HISTORY_BEFORE,
 )
-# The same for an order about to be written, read in the statement that writes it, which
-# sees neither the order nor its screening: bound to ``customer_id`` and the identifiers.
+# The same for an order about to be written, read with the first reads of its placement,
+# which see neither the order nor its screening: bound to the identifiers and to
+# ``customer_email``, whose customer's history it reads.
 VELOCITY_BEFORE_WRITTEN = sa.select(
     _window_count(_s.email, "email"),
     _window_count(_s.card_fingerprint, "card"),
     _window_count(_s.ip, "ip"),
     _window_count(_s.device_id, "device"),
-    *HISTORY,
+    *HISTORY_OF_EMAIL,
 )
 
 # Per identifier (email, card, ip, device): the screenings sharing it within its window,
@@ -328,8 +336,8 @@ def _window_start(config: FraudConfig, kind: RuleKind, now: datetime) -> datetim
     return now - timedelta(minutes=config.window_for(kind))
 
 
-def _velocity_params(customer_id: int, wanted: Identifiers) -> dict[str, Any]:
-    params: dict[str, Any] = {"customer_id": customer_id}
+def _identifier_params(wanted: Identifiers) -> dict[str, Any]:
+    params: dict[str, Any] = {}
     for key, value, since in wanted:
         params[key] = value
         params[f"{key}_since"] = since
@@ -346,40 +354,42 @@ def _counted(row: Sequence[Any], wanted: Identifiers) -> Velocity:
 
 def _velocity(uow: UnitOfWork, order: Order, wanted: Identifiers) -> Velocity:
     """The order's :data:`Velocity` once it is written: one query."""
-    params = {**_velocity_params(order.customer_id, wanted), "order_id": order.id}
+    params = {**_identifier_params(wanted), "customer_id": order.customer_id, "order_id": order.id}
     (row,) = run_built(uow.conn, VELOCITY, params)
     return _counted(row, wanted)
 
 
 def velocity_read(
-    uow: UnitOfWork, email: str, customer_id: int, client: Client, config: FraudConfig
+    uow: UnitOfWork, email: str, client: Client, config: FraudConfig
 ) -> Read[Velocity]:
-    """The :data:`Velocity` of an order without a card that is about to be written, as a
-    read for the statement that writes it (``OnPlacement.read_with_order``)."""
+    """The :data:`Velocity` of an order without a card that is about to be written (its
+    ``email`` as stored), as a read for its placement's first reads
+    (``OnPlacement.read_first``); the history is that of the customer known by the email,
+    none for a new one."""
     wanted = _identifiers(email, None, client, config)
 
     def parse(rows: list[tuple[Any, ...]]) -> Velocity:
         return _counted(rows[0], wanted)
 
-    params = _velocity_params(customer_id, wanted)
+    params = {**_identifier_params(wanted), "customer_email": normalize_email(email)}
     return Read.of_built(VELOCITY_BEFORE_WRITTEN, params, parse, uow.conn.dialect)
 
 
 @dataclass(frozen=True)
 class ScreenAtPlacement:
     """Screens an order with nothing to pay now inside its placement's transaction
-    (``placement.OnPlacement``): its velocity counts and history are read by the statement
-    that writes the order, one round trip instead of two."""
+    (``placement.OnPlacement``): its velocity counts and history are read with the
+    placement's first reads, one round trip instead of two."""
 
     client: Client
     actor: str
 
-    def read_with_order(self, uow: UnitOfWork, order: NewOrderFacts) -> Read[Velocity] | None:
+    def read_first(self, uow: UnitOfWork, order: NewOrderFacts) -> Read[Velocity] | None:
         channel = channels.active_channel(uow, order.channel)
         if channel.spec.kind is ChannelKind.POINT_OF_SALE:
             return None
         config = config_of(channel.spec.fraud_rules)
-        return velocity_read(uow, order.email, order.customer_id, self.client, config)
+        return velocity_read(uow, order.email, self.client, config)
 
     def __call__(self, uow: UnitOfWork, order: Order, read: Read[Any] | None) -> Screening | None:
         velocity = read.value() if read is not None else None
