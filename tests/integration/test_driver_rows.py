@@ -155,3 +155,21 @@ def test_a_built_statement_is_compiled_once_and_forgotten_with_it() -> None:
         infra_db.driver_sql(sa.select(outbox_events.c.id).limit(i + 1), dialect)
     gc.collect()
     assert len(infra_db._COMPILED) == before
+
+
+@pytest.mark.postgres
+def test_parameters_by_name_reach_postgresql_in_its_own_placeholders(
+    postgres_db: Database,
+) -> None:
+    # a name used twice is one parameter; a percent sign written twice is one percent sign;
+    # and a text longer than the 4 KB psycopg keeps its own conversions of works the same
+    padding = "/*" + "x" * 5000 + "*/"
+    sql = (
+        "SELECT %(a)s::int + %(b)s::int + %(a)s::int, '100%%', "
+        "CAST(%(b)s AS text) || '%%'" + padding
+    )
+    with postgres_db.reader() as uow:
+        for a, b in ((1, 2), (10, 20)):
+            assert driver_rows(uow.conn, sql, {"b": b, "a": a, "unused": 3}) == [
+                (a + b + a, "100%", f"{b}%")
+            ]

@@ -29,6 +29,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Generic, Protocol, TypeVar
 
+import psycopg
 import sqlalchemy as sa
 from psycopg import pq
 from sqlalchemy import event
@@ -99,6 +100,39 @@ NOTICE_PREFIX = "openoms:"
 NOTICES_KEPT = 32
 
 
+# PostgreSQL: a unit of work that begins its transaction at its first write (what
+# :meth:`UnitOfWork.begin_at_first_write` asks for) keeps this state in its connection's
+# ``info`` while it is open. Its connection is in autocommit: reads run before any BEGIN
+# (under READ COMMITTED each statement reads its own snapshot, in a transaction or not);
+# the first write sends BEGIN, unless it is the unit's last statement, which then commits
+# by itself: a unit whose writes are one statement costs neither BEGIN nor COMMIT.
+LAZY = "oms_lazy_transaction"
+
+
+@dataclass
+class LazyTransaction:
+    begun: bool = False  # BEGIN was sent: COMMIT ends the transaction
+    reading: bool = False  # the statement about to run is a read (``read_at_once``)
+    last: bool = False  # the statement about to run is the unit's last: it commits itself
+    done: bool = False  # the last statement ran, and committed
+
+
+def _begin_before_write(conn: Connection, *_statement: Any) -> None:
+    """``before_cursor_execute``: in a unit of work that begins at its first write, BEGIN
+    before any statement that is neither a read nor the unit's last."""
+    state: LazyTransaction | None = conn.info.get(LAZY)
+    if state is None or state.begun or state.reading:
+        return
+    if state.done:
+        raise RuntimeError("a statement after the unit of work's last one, which committed")
+    if state.last:
+        return
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    driver.execute("BEGIN", prepare=False)
+    state.begun = True
+
+
 def notices(conn: Connection, message: str) -> list[str]:
     """The details of the notices ``message`` heard lately on this connection, oldest first
     (none on SQLite, or where ``client_min_messages`` is above NOTICE)."""
@@ -125,11 +159,15 @@ def driver_rows(conn: Connection, sql: str, params: dict[str, Any]) -> list[tupl
         conn.begin()  # as SQLAlchemy's own execute would (autobegin)
     driver = conn.connection.driver_connection
     assert driver is not None
-    cursor = driver.cursor()
+    cursor: Any = psycopg.RawCursor(driver)
     if conn.dispatch.before_cursor_execute:
         conn.dispatch.before_cursor_execute(conn, cursor, sql, params, None, False)
+    lazy: LazyTransaction | None = conn.info.get(LAZY)
+    native, names = _native(sql)
     try:
-        cursor.execute(sql, params)
+        cursor.execute(native, [params[name] for name in names])
+        if lazy is not None and lazy.last and not lazy.begun:
+            lazy.done = True  # in autocommit: the statement committed
         # The result's status, not ``cursor.description``: that builds a Column object per
         # column of the result, a few percent of an order's CPU for nothing read here.
         result = cursor.pgresult
@@ -148,7 +186,40 @@ def driver_rows(conn: Connection, sql: str, params: dict[str, Any]) -> list[tupl
             dialect=conn.dialect,
         ) from e
     finally:
+        if lazy is not None:
+            lazy.last = False
         cursor.close()
+
+
+# driver_rows' statements in PostgreSQL's own placeholders ($1, $2, ...), with the names of
+# their parameters in that order. psycopg converts ``%(name)s`` at every execute and keeps
+# the result only for texts of at most 4 KB; an order's one write is longer than that, and
+# splitting it cost about a tenth of the server's CPU per order (docs/benchmarks.md). The
+# texts are a few per statement shape, built once each (lru_cache'd builders).
+_NATIVE: dict[str, tuple[bytes, tuple[str, ...]]] = {}
+_NATIVE_KEPT = 512
+
+
+def _native(sql: str) -> tuple[bytes, tuple[str, ...]]:
+    """``sql`` (``%(name)s`` parameters, ``%%`` for a percent sign) with ``$n`` placeholders
+    for ``psycopg.RawCursor``, and the parameters' names in their order; converted once."""
+    found = _NATIVE.get(sql)
+    if found is not None:
+        return found
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name is None:
+            return "%"
+        if name not in names:
+            names.append(name)
+        return f"${names.index(name) + 1}"
+
+    found = (_PARAMETER.sub(number, sql).encode(), tuple(names))
+    if len(_NATIVE) < _NATIVE_KEPT:
+        _NATIVE[sql] = found
+    return found
 
 
 _COMPILED: dict[tuple[int, str], tuple[str, dict[str, Any]]] = {}
@@ -275,7 +346,14 @@ def read_at_once(conn: Connection, reads: Sequence[Read[Any]]) -> None:
         column, renamed = read_column(read, f"r{i}")
         columns.append(column)
         params.update(renamed)
-    (row,) = driver_rows(conn, "SELECT " + ", ".join(columns), params)
+    lazy: LazyTransaction | None = conn.info.get(LAZY)
+    if lazy is not None:
+        lazy.reading = True  # no BEGIN for it in a unit that begins at its first write
+    try:
+        (row,) = driver_rows(conn, "SELECT " + ", ".join(columns), params)
+    finally:
+        if lazy is not None:
+            lazy.reading = False
     for read, text in zip(reads, row, strict=True):
         read.set_from(text)
 
@@ -394,6 +472,8 @@ class UnitOfWork:
         self._wrote: CommitRecord | None = None
         self._conn: Connection | None = None
         self._tx: sa.RootTransaction | None = None
+        self._at_first_write = False
+        self._lazy: LazyTransaction | None = None
 
     @property
     def conn(self) -> Connection:
@@ -414,6 +494,7 @@ class UnitOfWork:
         if self._writers is not None:
             # Past the timeout, go on without it: SQLite's own busy timeout still applies.
             self._holds_writers = self._writers.acquire(timeout=WRITER_QUEUE_TIMEOUT)
+        lazy = self._lazy_here()
         try:
             conn = self._engine.connect()
         except BaseException:
@@ -426,9 +507,38 @@ class UnitOfWork:
                 # transaction or not; without one, a read costs no BEGIN and no ROLLBACK
                 # round trip. The pool sets the level back when the connection returns.
                 conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        elif lazy:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            self._lazy = LazyTransaction()
+            conn.info[LAZY] = self._lazy
         self._conn = conn
         self._tx = conn.begin()
         return self
+
+    def begin_at_first_write(self) -> UnitOfWork:
+        """On PostgreSQL, for the next ``with`` block: send no BEGIN before the first
+        write, and none at all when the unit's writes are its last statement (see
+        :meth:`pending_first`) or the rows written at commit: that statement then commits
+        by itself, and the unit costs neither BEGIN nor COMMIT. Reads before the first
+        write run outside a transaction (under READ COMMITTED each statement reads its own
+        snapshot either way); any other statement sends BEGIN first, and the unit is an
+        ordinary transaction from there. Not for a request that spends an idempotency key
+        (its claim is marked at COMMIT) nor elsewhere: there it changes nothing."""
+        self._at_first_write = True
+        return self
+
+    def _lazy_here(self) -> bool:
+        """Whether this block begins at its first write; if so, the engine's connections
+        (made from now on) send the BEGIN that needs (``_begin_before_write``)."""
+        if not self._at_first_write or self._readonly or self._aside:
+            return False
+        if self._engine.dialect.name != "postgresql":
+            return False
+        if current_idempotency_claim.get() is not None:
+            return False
+        if not event.contains(self._engine, "before_cursor_execute", _begin_before_write):
+            event.listen(self._engine, "before_cursor_execute", _begin_before_write)
+        return True
 
     def __exit__(
         self,
@@ -444,9 +554,13 @@ class UnitOfWork:
         finally:
             self._wrote = None
             if self._conn is not None:
+                if self._lazy is not None:
+                    self._conn.info.pop(LAZY, None)
                 self._conn.close()
             self._conn = None
             self._tx = None
+            self._lazy = None
+            self._at_first_write = False
             self._events.clear()
             self._later.clear()
             self._release_writers()
@@ -460,17 +574,25 @@ class UnitOfWork:
         self._events.append(event_)
 
     def commit(self) -> None:
-        from openoms.infra import idempotency, outbox  # tables of the infra layer
+        from openoms.infra import idempotency  # a table of the infra layer
 
         if self._tx is None:
             raise RuntimeError("the unit of work is not open")
-        for recorded in self._events:  # with the other queued rows: one statement
-            self.insert_later(outbox.outbox_events, outbox.row(recorded))
-        self._events.clear()
+        lazy = self._lazy
+        if lazy is not None and lazy.done:
+            # its last statement committed: nothing may be left to write
+            self._queue_commit_record()
+            if self._events or self._later:
+                raise RuntimeError("written after the unit of work's last statement")
+            self._tx.commit()  # nothing left for the database: the driver sends nothing
+            return
+        self._queue_events()  # with the other queued rows: one statement
         if not self._readonly and not self._aside:
             claim = current_idempotency_claim.get()
             if claim is not None:
                 idempotency.mark_committed(self.conn, *claim)
+        if lazy is not None and not lazy.begun:
+            lazy.last = True  # the rows written now are the unit's one write
         self.write_pending()
         try:
             self._tx.commit()
@@ -480,6 +602,13 @@ class UnitOfWork:
             raise
         finally:
             self._wrote = None
+
+    def _queue_events(self) -> None:
+        from openoms.infra import outbox  # a table of the infra layer
+
+        for recorded in self._events:
+            self.insert_later(outbox.outbox_events, outbox.row(recorded))
+        self._events.clear()
 
     def _queue_commit_record(self) -> None:
         """The request's audit entry, once (again by a later transaction if this one rolls
@@ -506,13 +635,23 @@ class UnitOfWork:
         self._queue_commit_record()
         self._write_later()
 
-    def pending_first(self) -> WritesFirst | None:
+    def pending_first(self, *, last: bool = False) -> WritesFirst | None:
         """The request's audit entry and the queued rows, to be written by the next
         statement the caller runs instead of by one of their own (a round trip less): on
         PostgreSQL as :class:`WritesFirst`, taken off the queue, for a statement that
         takes it (``inventory.holds.hold_many``); the caller runs that statement or rolls
         back. Elsewhere, or with nothing queued, they are written now, as by
-        :meth:`write_pending`, and the answer is None."""
+        :meth:`write_pending`, and the answer is None.
+
+        ``last``: that statement is the unit's last write, and the events recorded so far
+        go with it. In a unit that begins at its first write and has not begun, it then
+        commits by itself (it must fail as a whole where it cannot do all it means to);
+        :meth:`commit` then writes nothing more, and refuses to if anything was queued
+        after it."""
+        if last:
+            self._queue_events()
+            if self._lazy is not None and not self._lazy.begun:
+                self._lazy.last = True
         self._queue_commit_record()
         if self.dialect != "postgresql" or not self._later:
             self._write_later()

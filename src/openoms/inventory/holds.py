@@ -14,6 +14,7 @@ location codes (when the caller named the location), then only at an active loca
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -407,6 +408,12 @@ def _lows(updated: Sequence[Sequence[Any]], per_level: dict[int, int]) -> list[L
     ]
 
 
+# The SQLSTATE of ``openoms_require_held`` (migration 0021): a hold's statement found a
+# stock row without the units, and wrote nothing.
+NOT_ALL_HELD = "OM001"
+LOW_STOCK = "inventory.low_stock"
+
+
 def _hold_many_at_once(
     conn: Connection,
     rows: list[PlannedRow],
@@ -420,7 +427,13 @@ def _hold_many_at_once(
 ) -> HeldMany | None:
     """PostgreSQL: lock, update, reservations and movements in one statement, so the stock
     rows stay locked for one round trip less than three (what bounds hot-SKU throughput).
-    ``first``'s rows are written before the rows are locked, so they keep them no longer."""
+    ``first``'s rows are written before the rows are locked, so they keep them no longer.
+
+    The statement holds every row or fails as a whole (``openoms_require_held``, migration
+    0021), so it may also be a unit of work's last statement that commits by itself
+    (``UnitOfWork.pending_first(last=True)``); for the same reason it writes the
+    ``inventory.low_stock`` events of the rows it takes down to their safety stock itself,
+    as :func:`_lows` tells them on SQLite."""
     values = {
         **(first.params if first is not None else {}),
         **params,
@@ -432,15 +445,20 @@ def _hold_many_at_once(
     }
     for i, r in enumerate(rows):
         values[f"rl{i}"], values[f"ro{i}"], values[f"rq{i}"] = r.level_id, r.owner_line, r.quantity
+    values["levels"] = len(per_level)
     sql = _hold_at_once_sql(len(per_level), len(rows), conn.dialect)
     if first is not None:
         sql = _with_first(sql, first.ctes, first.gate)
-    got = driver_rows(conn, sql, values)
-    updated = list({r[0]: r for r in got}.values())
-    if len(updated) != len(per_level):
-        return None  # a row no longer had the units: the caller rolls back
+    try:
+        ((_all_held, text),) = driver_rows(conn, sql, values)
+    except sa.exc.DBAPIError as e:
+        if getattr(e.orig, "sqlstate", None) == NOT_ALL_HELD:
+            return None  # a row no longer had the units: nothing was written
+        raise
+    got = json.loads(text)
     ids = {(r[9], r[0]): r[8] for r in got}
-    return HeldMany([ids[(r.owner_line, r.level_id)] for r in rows], _lows(updated, per_level))
+    # the low-stock events are written by the statement itself
+    return HeldMany([ids[(r.owner_line, r.level_id)] for r in rows], [])
 
 
 @functools.lru_cache(maxsize=64)
@@ -486,9 +504,23 @@ def _hold_at_once_sql(levels: int, rows: int, dialect: sa.Dialect) -> str:
             SELECT '{MovementKind.RESERVATION.value}', v.sku_id, v.location_id, NULL, 0,
                 a.quantity, NULL, :reference, :actor, :now
             FROM asked a JOIN level v ON v.id = a.level_id
+        ),
+        low AS (
+            INSERT INTO outbox_events (id, name, aggregate, payload, occurred_at)
+            SELECT CAST(gen_random_uuid() AS TEXT), '{LOW_STOCK}',
+                'stock:' || v.sku_code || '@' || v.location_code,
+                jsonb_build_object('sku', v.sku_code, 'location', v.location_code,
+                    'on_hand', v.on_hand, 'reserved', v.reserved,
+                    'safety_stock', v.safety_stock),
+                :now
+            FROM level v JOIN wanted w ON w.level_id = v.id
+            WHERE v.on_hand - v.reserved <= v.safety_stock
+              AND v.safety_stock < v.on_hand - (v.reserved - w.quantity)
         )
-        SELECT v.id, v.sku_id, v.location_id, v.sku_code, v.location_code, v.on_hand,
-               v.reserved, v.safety_stock, h.id, h.owner_line
+        SELECT openoms_require_held(CAST(:levels AS INTEGER), count(DISTINCT v.id)),
+            CAST(json_agg(json_build_array(v.id, v.sku_id, v.location_id, v.sku_code,
+                v.location_code, v.on_hand, v.reserved, v.safety_stock, h.id, h.owner_line))
+                AS TEXT)
         FROM level v JOIN held h ON h.stock_level_id = v.id
     """
     return str(sa.text(text).compile(dialect=dialect)).replace("first_gate", "TRUE", 1)

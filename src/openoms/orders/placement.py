@@ -158,7 +158,11 @@ def _existing(uow: UnitOfWork, data: OrderInput) -> Order | None:
 def _place(
     uow: UnitOfWork, data: OrderInput, actor: str, on_placement: OnPlacement | None
 ) -> tuple[Order, object]:
-    with uow:
+    # On PostgreSQL the reads run before any BEGIN, and the hold's statement, which also
+    # writes the order, is the one write: it commits by itself (one round trip for all of
+    # it). An order from a cart, a new customer or one with nothing to hold writes more,
+    # and is then an ordinary transaction from its first write on.
+    with uow.begin_at_first_write():
         first = _FirstReads(uow, data, on_placement)
         channel, priced, rate, totals = _price(uow, data, first.prices.value())
         customer_id = customers.match_or_create(
@@ -197,7 +201,7 @@ def _place(
             taken = allocation.adopt(uow, data.reservations_from, owner, wanted, expected, actor)
         # Else they ride on the hold's statement (on PostgreSQL), written before its locks:
         # the order itself, its lines and timeline, its screening, the audit entry.
-        pending = uow.pending_first() if planned.holds else None
+        pending = uow.pending_first(last=number.at_commit) if planned.holds else None
         taken += allocation.reserve(uow, planned, owner, actor=actor, first=pending)
         if not number.at_commit:  # else the commit writes the event, with the number
             writer.record_created(uow, new, number.provisional)
