@@ -109,6 +109,11 @@ NOTICES_KEPT = 32
 LAZY = "oms_lazy_transaction"
 
 
+# The engines whose connections run ``_begin_before_write`` (listened to once each).
+_BEGINS_BEFORE_WRITES: weakref.WeakSet[Engine] = weakref.WeakSet()
+_LISTENING = threading.Lock()
+
+
 @dataclass
 class LazyTransaction:
     begun: bool = False  # BEGIN was sent: COMMIT ends the transaction
@@ -536,8 +541,11 @@ class UnitOfWork:
             return False
         if current_idempotency_claim.get() is not None:
             return False
-        if not event.contains(self._engine, "before_cursor_execute", _begin_before_write):
-            event.listen(self._engine, "before_cursor_execute", _begin_before_write)
+        if self._engine not in _BEGINS_BEFORE_WRITES:
+            with _LISTENING:
+                if self._engine not in _BEGINS_BEFORE_WRITES:
+                    event.listen(self._engine, "before_cursor_execute", _begin_before_write)
+                    _BEGINS_BEFORE_WRITES.add(self._engine)
         return True
 
     def __exit__(
