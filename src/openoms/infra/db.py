@@ -593,6 +593,8 @@ class UnitOfWork:
             if self._events or self._later:
                 raise RuntimeError("written after the unit of work's last statement")
             self._tx.commit()  # nothing left for the database: the driver sends nothing
+            self._wrote = None
+            self._begin_again()
             return
         self._queue_events()  # with the other queued rows: one statement
         if not self._readonly and not self._aside:
@@ -610,6 +612,16 @@ class UnitOfWork:
             raise
         finally:
             self._wrote = None
+        self._begin_again()
+
+    def _begin_again(self) -> None:
+        """After a commit, a unit that begins at its first write does so again: nothing
+        that runs after it (the order's number read back, where notices are not sent) can
+        write outside a transaction; a statement other than ``read_at_once``'s sends BEGIN
+        first, and what it did is rolled back unless committed in turn."""
+        if self._lazy is not None:
+            self._lazy = LazyTransaction()
+            self.conn.info[LAZY] = self._lazy
 
     def _queue_events(self) -> None:
         from openoms.infra import outbox  # a table of the infra layer
