@@ -291,3 +291,46 @@ def test_a_write_through_the_driver_also_begins_the_transaction(postgres_db: Dat
         )
         assert _status(uow) is INTRANS
     assert _actions(db, actor) == []  # left without commit: rolled back
+
+
+def test_a_connection_lost_during_the_last_statement_leaves_the_unit_closed_cleanly(
+    postgres_db: Database,
+) -> None:
+    db = postgres_db
+    level, _sku = _level(db, 5)
+    owner = random_code("M")
+
+    def lose_the_connection_and_hold() -> None:
+        with db.uow().begin_at_first_write() as uow:
+            pid = driver_rows(uow.conn, "SELECT pg_backend_pid()", {})[0][0]
+            with db.engine.connect() as other:
+                other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            _hold(uow, level, 1, owner, last=True)
+
+    with pytest.raises(sa.exc.OperationalError) as raised:
+        lose_the_connection_and_hold()
+    # the lost connection's error, not another one raised while closing the unit
+    assert raised.value.connection_invalidated
+    assert _held(db, owner) == (0, 0, 0)
+    with db.uow().begin_at_first_write() as again:  # and the pool serves the next unit
+        _hold(again, level, 1, owner, last=True)
+        again.commit()
+    assert _held(db, owner) == (1, 1, 1)
+
+
+def test_a_unit_that_could_not_connect_is_an_ordinary_one_next_time(
+    postgres_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = postgres_db
+    uow = db.uow().begin_at_first_write()
+
+    def refuse() -> None:
+        raise sa.exc.TimeoutError("no connection")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(db.engine, "connect", refuse)
+        with pytest.raises(sa.exc.TimeoutError), uow:
+            pass
+    with uow:  # not asked to begin at its first write this time
+        read_at_once(uow.conn, [_one_read(uow)])
+        assert _status(uow) is INTRANS

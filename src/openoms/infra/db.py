@@ -479,6 +479,7 @@ class UnitOfWork:
         self._tx: sa.RootTransaction | None = None
         self._at_first_write = False
         self._lazy: LazyTransaction | None = None
+        self._lazy_info: dict[Any, Any] | None = None
 
     @property
     def conn(self) -> Connection:
@@ -503,6 +504,7 @@ class UnitOfWork:
         try:
             conn = self._engine.connect()
         except BaseException:
+            self._at_first_write = False
             self._release_writers()
             raise
         if self._readonly:
@@ -515,7 +517,8 @@ class UnitOfWork:
         elif lazy:
             conn = conn.execution_options(isolation_level="AUTOCOMMIT")
             self._lazy = LazyTransaction()
-            conn.info[LAZY] = self._lazy
+            self._lazy_info = conn.info  # kept: a lost connection's would reconnect to reach
+            self._lazy_info[LAZY] = self._lazy
         self._conn = conn
         self._tx = conn.begin()
         return self
@@ -561,9 +564,10 @@ class UnitOfWork:
                     self._wrote.undo()
         finally:
             self._wrote = None
+            if self._lazy_info is not None:
+                self._lazy_info.pop(LAZY, None)
+                self._lazy_info = None
             if self._conn is not None:
-                if self._lazy is not None:
-                    self._conn.info.pop(LAZY, None)
                 self._conn.close()
             self._conn = None
             self._tx = None
@@ -619,9 +623,9 @@ class UnitOfWork:
         that runs after it (the order's number read back, where notices are not sent) can
         write outside a transaction; a statement other than ``read_at_once``'s sends BEGIN
         first, and what it did is rolled back unless committed in turn."""
-        if self._lazy is not None:
+        if self._lazy is not None and self._lazy_info is not None:
             self._lazy = LazyTransaction()
-            self.conn.info[LAZY] = self._lazy
+            self._lazy_info[LAZY] = self._lazy
 
     def _queue_events(self) -> None:
         from openoms.infra import outbox  # a table of the infra layer
