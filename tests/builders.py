@@ -5,18 +5,21 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import sqlalchemy as sa
 from stdnum import ean
 
 from openoms.catalog import services as catalog
 from openoms.catalog.model import SkuSpec
 from openoms.catalog.services import ProductSpec
 from openoms.identity.model import Permission, Principal, Role, User
+from openoms.identity.orm import audit_log
 from openoms.identity.services import tokens, users
-from openoms.infra.db import Database
+from openoms.infra.db import Database, UnitOfWork
 from openoms.inventory.model import StockLine
 from openoms.inventory.services.stock import receive_stock
 from openoms.locations import services as locations
 from openoms.locations.model import Address, Location, LocationKind, LocationSpec
+from openoms.shared import clock
 from openoms.shared.money import Money
 
 
@@ -224,3 +227,24 @@ def make_carrier_service(
         ),
     )
     return service
+
+
+def queue_audit_actions(uow: UnitOfWork, actor: str, *actions: str) -> None:
+    """Queue an audit entry per action (``UnitOfWork.insert_later``): rows a test can find
+    by their actor, to see whether and in what order a unit of work wrote them."""
+    for action in actions:
+        uow.insert_later(
+            audit_log, {"at": clock.now(), "actor": actor, "action": action, "data": {}}
+        )
+
+
+def audit_actions(db: Database, actor: str) -> list[str]:
+    """The actions of the actor's audit entries, in the order they were written."""
+    with db.reader() as uow:
+        return list(
+            uow.conn.execute(
+                sa.select(audit_log.c.action)
+                .where(audit_log.c.actor == actor)
+                .order_by(audit_log.c.id)
+            ).scalars()
+        )

@@ -26,7 +26,14 @@ from openoms.inventory.orm import reservations, stock_levels, stock_movements
 from openoms.inventory.services.reservations import PlannedHold, StockMoved, hold_planned
 from openoms.shared import clock
 from openoms.shared.events import Event
-from tests.builders import make_location, make_sku, random_code, stock
+from tests.builders import (
+    audit_actions,
+    make_location,
+    make_sku,
+    queue_audit_actions,
+    random_code,
+    stock,
+)
 
 IDLE = pq.TransactionStatus.IDLE
 INTRANS = pq.TransactionStatus.INTRANS
@@ -43,21 +50,6 @@ def _one_read(uow: UnitOfWork) -> Read[int]:
         return int(rows[0][0])
 
     return Read("SELECT 41 + 1", {}, first, lambda _conn: 42)
-
-
-def _queue(uow: UnitOfWork, actor: str, action: str) -> None:
-    uow.insert_later(audit_log, {"at": clock.now(), "actor": actor, "action": action, "data": {}})
-
-
-def _actions(db: Database, actor: str) -> list[str]:
-    with db.reader() as uow:
-        return list(
-            uow.conn.execute(
-                sa.select(audit_log.c.action)
-                .where(audit_log.c.actor == actor)
-                .order_by(audit_log.c.id)
-            ).scalars()
-        )
 
 
 def _level(db: Database, units: int, safety: int = 0) -> tuple[int, str]:
@@ -124,9 +116,9 @@ def test_reads_send_no_begin_and_the_first_write_begins_the_transaction(
             sa.insert(audit_log).values(at=clock.now(), actor=actor, action="a", data={})
         )
         assert _status(uow) is INTRANS  # BEGIN went first
-        assert _actions(db, actor) == []  # not committed yet
+        assert audit_actions(db, actor) == []  # not committed yet
         uow.commit()
-    assert _actions(db, actor) == ["a"]
+    assert audit_actions(db, actor) == ["a"]
 
 
 def test_a_write_that_begins_the_transaction_is_undone_by_a_rollback(
@@ -143,7 +135,7 @@ def test_a_write_that_begins_the_transaction_is_undone_by_a_rollback(
 
     with pytest.raises(RuntimeError, match="changed my mind"):
         change_and_give_up()
-    assert _actions(db, actor) == []
+    assert audit_actions(db, actor) == []
 
 
 def test_a_last_statement_commits_by_itself_with_the_rows_queued_before_it(
@@ -155,14 +147,14 @@ def test_a_last_statement_commits_by_itself_with_the_rows_queued_before_it(
     owner, event_id = random_code("M"), random_code("evt-")
     with db.uow().begin_at_first_write() as uow:
         read_at_once(uow.conn, [_one_read(uow)])
-        _queue(uow, actor, "first")
-        _queue(uow, actor, "second")
+        queue_audit_actions(uow, actor, "first")
+        queue_audit_actions(uow, actor, "second")
         uow.record(Event("test.last", {"n": 1}, "", id=event_id))
         # when the hold is its last statement
         _hold(uow, level, 2, owner, last=True)
         # then it committed by itself, before the unit's commit: another connection sees it
         assert _status(uow) is IDLE
-        assert _actions(db, actor) == ["first", "second"]
+        assert audit_actions(db, actor) == ["first", "second"]
         assert _held(db, owner) == (2, 1, 2)
         uow.commit()  # sends nothing, and is fine
     with db.reader() as uow:
@@ -183,12 +175,12 @@ def test_a_last_statement_that_cannot_hold_everything_writes_nothing(
 
     def ask_two() -> None:
         with db.uow().begin_at_first_write() as uow:
-            _queue(uow, actor, "queued")
+            queue_audit_actions(uow, actor, "queued")
             _hold(uow, level, 2, owner, last=True)  # one unit there, two asked
 
     with pytest.raises(StockMoved):
         ask_two()
-    assert _actions(db, actor) == []
+    assert audit_actions(db, actor) == []
     assert _held(db, owner) == (0, 0, 0)
     with db.uow().begin_at_first_write() as uow:  # and the connection is fine for the next
         _hold(uow, level, 1, owner, last=True)
@@ -201,7 +193,7 @@ def test_nothing_may_be_written_after_the_last_statement(postgres_db: Database) 
     level, _sku = _level(db, 5)
     with db.uow().begin_at_first_write() as uow:
         _hold(uow, level, 1, random_code("M"), last=True)
-        _queue(uow, actor, "too late")
+        queue_audit_actions(uow, actor, "too late")
         with pytest.raises(RuntimeError, match="after the unit of work's last statement"):
             uow.commit()
     with db.uow().begin_at_first_write() as uow:
@@ -210,7 +202,7 @@ def test_nothing_may_be_written_after_the_last_statement(postgres_db: Database) 
             uow.conn.execute(
                 sa.insert(audit_log).values(at=clock.now(), actor=actor, action="x", data={})
             )
-    assert _actions(db, actor) == []
+    assert audit_actions(db, actor) == []
 
 
 def test_the_rows_written_at_commit_are_the_one_write_when_nothing_wrote_before(
@@ -218,10 +210,10 @@ def test_the_rows_written_at_commit_are_the_one_write_when_nothing_wrote_before(
 ) -> None:
     db, actor = postgres_db, random_code("user:")
     with db.uow().begin_at_first_write() as uow:
-        _queue(uow, actor, "only")
+        queue_audit_actions(uow, actor, "only")
         uow.commit()
         assert _status(uow) is IDLE
-    assert _actions(db, actor) == ["only"]
+    assert audit_actions(db, actor) == ["only"]
 
 
 def test_a_unit_that_began_is_an_ordinary_transaction_to_its_commit(
@@ -237,9 +229,9 @@ def test_a_unit_that_began_is_an_ordinary_transaction_to_its_commit(
         _hold(uow, level, 1, owner, last=True)  # last, but the transaction is open
         assert _status(uow) is INTRANS
         assert _held(db, owner) == (0, 0, 0)
-        _queue(uow, actor, "late")  # still allowed: the commit writes it
+        queue_audit_actions(uow, actor, "late")  # still allowed: the commit writes it
         uow.commit()
-    assert _actions(db, actor) == ["early", "late"]
+    assert audit_actions(db, actor) == ["early", "late"]
     assert _held(db, owner) == (1, 1, 1)
 
 
@@ -290,7 +282,7 @@ def test_a_write_through_the_driver_also_begins_the_transaction(postgres_db: Dat
             {"a": actor},
         )
         assert _status(uow) is INTRANS
-    assert _actions(db, actor) == []  # left without commit: rolled back
+    assert audit_actions(db, actor) == []  # left without commit: rolled back
 
 
 def test_a_connection_lost_during_the_last_statement_leaves_the_unit_closed_cleanly(

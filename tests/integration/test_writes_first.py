@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from openoms.identity.orm import audit_log
 from openoms.infra.db import Database, UnitOfWork, WritesFirst
 from openoms.infra.outbox import outbox_events
 from openoms.inventory.model import OwnerType
@@ -19,7 +18,14 @@ from openoms.inventory.orm import stock_levels
 from openoms.inventory.services.reservations import PlannedHold, StockMoved, hold_planned
 from openoms.orders import allocation
 from openoms.shared import clock
-from tests.builders import make_location, make_sku, random_code, stock
+from tests.builders import (
+    audit_actions,
+    make_location,
+    make_sku,
+    queue_audit_actions,
+    random_code,
+    stock,
+)
 from tests.sql_events import recorded
 
 
@@ -31,24 +37,6 @@ def _level(db: Database, units: int) -> int:
             uow.conn.execute(
                 sa.select(stock_levels.c.id).where(stock_levels.c.sku_code == sku)
             ).scalar_one()
-        )
-
-
-def _queue(uow: UnitOfWork, actor: str, *actions: str) -> None:
-    for action in actions:
-        uow.insert_later(
-            audit_log, {"at": clock.now(), "actor": actor, "action": action, "data": {}}
-        )
-
-
-def _actions(db: Database, actor: str) -> list[str]:
-    with db.reader() as uow:
-        return list(
-            uow.conn.execute(
-                sa.select(audit_log.c.action)
-                .where(audit_log.c.actor == actor)
-                .order_by(audit_log.c.id)
-            ).scalars()
         )
 
 
@@ -67,7 +55,7 @@ def test_rows_written_first_are_written_once_in_order_with_the_hold(db: Database
     # given: two audit rows and an outbox event queued, and a stock row with units
     level, actor, event_id = _level(db, 5), random_code("user:"), random_code("evt-")
     with db.uow() as uow, recorded(db.engine) as sent:
-        _queue(uow, actor, "first")
+        queue_audit_actions(uow, actor, "first")
         uow.insert_later(
             outbox_events,
             {
@@ -78,7 +66,7 @@ def test_rows_written_first_are_written_once_in_order_with_the_hold(db: Database
                 "occurred_at": clock.now(),
             },
         )
-        _queue(uow, actor, "second")
+        queue_audit_actions(uow, actor, "second")
         # when
         first = uow.pending_first()
         ids = _hold(uow, level, 2, first)
@@ -89,7 +77,7 @@ def test_rows_written_first_are_written_once_in_order_with_the_hold(db: Database
     assert (first is not None) is postgres
     assert len(sent.statements) == (1 if postgres else 6)
     assert len(ids) == 1
-    assert _actions(db, actor) == ["first", "second"]
+    assert audit_actions(db, actor) == ["first", "second"]
     with db.reader() as uow:
         payload = uow.conn.execute(
             sa.select(outbox_events.c.payload).where(outbox_events.c.id == event_id)
@@ -110,10 +98,10 @@ def test_with_nothing_queued_there_is_nothing_to_write_first(db: Database) -> No
 def test_a_hold_that_finds_too_few_units_drops_the_rows_written_first(db: Database) -> None:
     level, actor = _level(db, 1), random_code("user:")
     with db.uow() as uow:
-        _queue(uow, actor, "lost")
+        queue_audit_actions(uow, actor, "lost")
         with pytest.raises(StockMoved):
             _hold(uow, level, 2, uow.pending_first())
-    assert _actions(db, actor) == []
+    assert audit_actions(db, actor) == []
 
 
 def test_a_request_audit_entry_written_first_is_written_again_after_a_rollback(
@@ -137,7 +125,7 @@ def test_a_request_audit_entry_written_first_is_written_again_after_a_rollback(
     finally:
         current_commit_record.reset(token)
     assert record.written
-    assert _actions(db, actor) == ["POST /api/v1/orders"]
+    assert audit_actions(db, actor) == ["POST /api/v1/orders"]
 
 
 def test_rows_to_write_first_with_nothing_to_hold_are_refused(db: Database) -> None:
@@ -172,7 +160,7 @@ def test_rows_written_first_are_in_before_the_hold_waits_for_a_locked_stock_row(
     def place() -> None:
         try:
             with db.uow() as uow:
-                _queue(uow, actor, "one", "two")
+                queue_audit_actions(uow, actor, "one", "two")
                 outcome["ids"] = _hold(uow, level, 1, uow.pending_first())
                 uow.commit()
         except Exception as e:  # noqa: BLE001 - reported by the assertions below
@@ -195,7 +183,7 @@ def test_rows_written_first_are_in_before_the_hold_waits_for_a_locked_stock_row(
     assert drawn == 2
     assert "error" not in outcome, outcome.get("error")
     assert len(outcome["ids"]) == 1
-    assert _actions(db, actor) == ["one", "two"]
+    assert audit_actions(db, actor) == ["one", "two"]
 
 
 def _wait_for_lock_wait(conn: sa.Connection, seconds: float = 10.0) -> bool:
