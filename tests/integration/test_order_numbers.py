@@ -1,4 +1,5 @@
-"""Order numbers: gap-free, taken as the transaction commits, announced with the number."""
+"""Order numbers: gap-free, taken after the stock locks (by the statement that holds an
+order's stock, or at COMMIT), announced with the number."""
 
 from __future__ import annotations
 
@@ -8,19 +9,22 @@ from dataclasses import replace
 import pytest
 import sqlalchemy as sa
 
-from openoms.infra.db import Database
+from openoms.infra.db import Database, UnitOfWork
 from openoms.infra.outbox import outbox_events
+from openoms.inventory.verify import verify_ledger
+from openoms.orders.model import Order
 from openoms.orders.numbering import OrderNumber
 from openoms.orders.orm import orders
-from openoms.orders.placement import LineInput, OrderInput, place_order
+from openoms.orders.placement import LineInput, NewOrderFacts, OrderInput, place_order
+from openoms.shared.errors import OmsError
 from tests.builders import address, make_channel, make_location, make_skus, random_code, stock
 from tests.sql_events import recorded
 
 
-def _input(channel: str, sku: str) -> OrderInput:
+def _input(channel: str, sku: str, email: str | None = None) -> OrderInput:
     return OrderInput(
         channel=channel,
-        email=f"{random_code('n').lower()}@example.com",
+        email=email or f"{random_code('n').lower()}@example.com",
         currency="EUR",
         lines=[LineInput(sku, 1, unit_price=1000)],
         billing_address=address(),  # type: ignore[arg-type]
@@ -59,9 +63,17 @@ def test_a_rolled_back_order_gives_its_number_back(db: Database, shop: tuple[str
 
 
 @pytest.mark.xdist_group("order_numbers")
-def test_the_created_event_carries_the_final_number(db: Database, shop: tuple[str, str]) -> None:
+@pytest.mark.parametrize("customer", ["new", "known"])
+def test_the_created_event_carries_the_final_number(
+    db: Database, shop: tuple[str, str], customer: str
+) -> None:
+    """A new customer's order is numbered at COMMIT (PostgreSQL), a known customer's by the
+    statement that holds its stock: the same row and the same one event either way."""
     channel, sku = shop
-    order = place_order(db.uow(), _input(channel, sku), actor="test").order
+    email = None
+    if customer == "known":
+        email = place_order(db.uow(), _input(channel, sku), actor="test").order.email
+    order = place_order(db.uow(), _input(channel, sku, email), actor="test").order
 
     with db.reader() as uow:
         stored = uow.conn.execute(
@@ -88,17 +100,22 @@ def test_the_created_event_carries_the_final_number(db: Database, shop: tuple[st
 @pytest.mark.postgres
 @pytest.mark.xdist_group("concurrency")
 def test_concurrent_orders_get_consecutive_numbers(postgres_db: Database) -> None:
+    """Known customers' orders (numbered by the statement that holds their stock) and new
+    customers' (numbered at COMMIT) at once: one counter, no number twice, none skipped."""
     [sku] = make_skus(postgres_db, 1)
     stock(postgres_db, sku, make_location(postgres_db).code, 1000)
     channel = make_channel(postgres_db)
+    known = [
+        place_order(postgres_db.uow(), _input(channel, sku), actor="t").order.email
+        for _ in range(3)
+    ]
+
+    def one(i: int) -> Order:
+        email = known[i % 3] if i % 2 == 0 else None
+        return place_order(postgres_db.uow(), _input(channel, sku, email), actor="t").order
 
     with ThreadPoolExecutor(12) as pool:
-        placed = list(
-            pool.map(
-                lambda _: place_order(postgres_db.uow(), _input(channel, sku), actor="t").order,
-                range(60),
-            )
-        )
+        placed = list(pool.map(one, range(60)))
 
     numbers = [o.number for o in placed]
     with postgres_db.reader() as uow:  # each as the trigger told its own connection
@@ -119,6 +136,62 @@ def test_concurrent_orders_get_consecutive_numbers(postgres_db: Database) -> Non
             .where(orders.c.number.between(numbers and min(numbers), max(numbers)))
         ).scalar_one()
     assert between == serials[-1] - serials[0] + 1  # no number skipped in between
+    with postgres_db.reader() as uow:
+        created = uow.conn.execute(
+            sa.select(outbox_events.c.aggregate, sa.func.count())
+            .where(
+                outbox_events.c.name == "order.created",
+                outbox_events.c.aggregate.in_([f"order:{n}" for n in numbers]),
+            )
+            .group_by(outbox_events.c.aggregate)
+        ).all()
+    assert sorted(created) == sorted((f"order:{n}", 1) for n in numbers)
+
+
+class _TakesTheStock:
+    """A screening hook that, once, lets another order take every unit left after the
+    order was planned and before its stock is held."""
+
+    def __init__(self, db: Database, channel: str, sku: str, units: int) -> None:
+        self.db, self.channel, self.sku, self.units = db, channel, sku, units
+        self.calls = 0
+
+    def read_first(self, _uow: UnitOfWork, _order: NewOrderFacts) -> None:
+        return None
+
+    def __call__(self, _uow: UnitOfWork, _order: Order, _read: object) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            other = replace(
+                _input(self.channel, self.sku), lines=[LineInput(self.sku, self.units, 1000)]
+            )
+            place_order(self.db.uow(), other, actor="t")
+
+
+@pytest.mark.postgres
+def test_a_hold_that_fails_takes_no_number(postgres_db: Database) -> None:
+    """A known customer's order is numbered by the statement that holds its stock; when
+    that statement finds the stock gone, it fails as a whole and the counter is untouched:
+    the order is planned again, and with no stock left it is refused without a number."""
+    [sku] = make_skus(postgres_db, 1)
+    location = make_location(postgres_db).code
+    stock(postgres_db, sku, location, 10)
+    channel = make_channel(postgres_db)
+    first = place_order(postgres_db.uow(), _input(channel, sku), actor="t").order
+    hook = _TakesTheStock(postgres_db, channel, sku, 9)
+
+    with recorded(postgres_db.engine) as seen, pytest.raises(OmsError):
+        place_order(
+            postgres_db.uow(), _input(channel, sku, first.email), actor="t", on_placement=hook
+        )
+
+    assert hook.calls == 1  # planned again: nothing left to plan with
+    assert sum("INSERT INTO sequences" in sent.sql for sent in seen.statements) == 1
+    stock(postgres_db, sku, location, 5)
+    after = place_order(postgres_db.uow(), _input(channel, sku, first.email), actor="t").order
+    # the number after the other order's: none was taken by the order that failed
+    assert _serial(after.number) == _serial(first.number) + 2
+    assert verify_ledger(postgres_db.reader()) == []
 
 
 @pytest.mark.postgres
@@ -149,5 +222,8 @@ def test_the_number_is_read_back_where_notices_are_not_sent(postgres_url: str) -
         quiet.dispose()
     assert [o.number for o in placed] == stored
     assert _serial(placed[1].number) == _serial(placed[0].number) + 1
-    for seen in sent:  # read back after COMMIT
-        assert seen.statements[-1].sql.startswith("SELECT orders.number")
+    # the new customer's, numbered at COMMIT, read back after it
+    assert sent[0].statements[-1].sql.startswith("SELECT orders.number")
+    # the known customer's, numbered by its one write, which returns the number
+    assert len(sent[1].statements) == 2
+    assert "INSERT INTO sequences" in sent[1].statements[-1].sql

@@ -22,7 +22,7 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -682,7 +682,16 @@ class UnitOfWork:
             return None
         queued, self._later = self._later, []
         shape, document = _grouped(queued)
-        return WritesFirst(_first_ctes(shape, self.conn.dialect), {"first_doc": document})
+        commits = self._lazy is not None and self._lazy.last and not self._lazy.begun
+        return WritesFirst(
+            _first_ctes(shape, self.conn.dialect), {"first_doc": document}, commits=commits
+        )
+
+    def last_commits(self) -> bool:
+        """Whether the unit's last statement, run now (:meth:`pending_first` with
+        ``last``), would commit by itself: a unit that begins at its first write on
+        PostgreSQL and has not begun."""
+        return self._lazy is not None and not self._lazy.begun and not self._lazy.done
 
     def _write_later(self) -> None:
         if not self._later:
@@ -719,11 +728,34 @@ class WritesFirst:
     ``params``; :attr:`gate` is a condition, always true, that reads them: put in the
     ``WHERE`` of the statement's first part, it makes that part wait until every row is
     written (PostgreSQL runs a data-modifying CTE when it is first read, and one that
-    nobody reads only after the rest of the statement)."""
+    nobody reads only after the rest of the statement).
+
+    ``commits``: that statement is the unit's last and commits by itself. Then the caller
+    may add work the statement does once its locks are taken (:meth:`then`): ``then_ctes``
+    go last in its ``WITH`` list and read ``locks_taken``, a one-row CTE the statement
+    defines, which is read only after it took its locks; the statement returns ``answer``
+    (an expression over those CTEs) in :attr:`answered`."""
 
     ctes: str
     params: dict[str, Any]
     gate: str = "(SELECT count(*) FROM first_done) >= 0"
+    commits: bool = False
+    then_ctes: str = ""
+    answer: str = "NULL"
+    answered: list[Any] = field(default_factory=list, compare=False)
+
+    def then(self, ctes: str, params: dict[str, Any], answer: str) -> WritesFirst:
+        """The same, with ``ctes`` run after the statement's locks (only for a statement
+        that commits by itself: whatever they lock stays locked no longer than it)."""
+        if not self.commits:
+            raise ValueError("work after the locks rides only on a statement that commits")
+        return replace(
+            self,
+            params={**self.params, **params},
+            then_ctes=ctes,
+            answer=answer,
+            answered=[],
+        )
 
 
 @functools.lru_cache(maxsize=64)

@@ -448,13 +448,15 @@ def _hold_many_at_once(
     values["levels"] = len(per_level)
     sql = _hold_at_once_sql(len(per_level), len(rows), conn.dialect)
     if first is not None:
-        sql = _with_first(sql, first.ctes, first.gate)
+        sql = _with_first(sql, first.ctes, first.gate, first.then_ctes, first.answer)
     try:
-        ((_all_held, text),) = driver_rows(conn, sql, values)
+        ((_all_held, text, answer),) = driver_rows(conn, sql, values)
     except sa.exc.DBAPIError as e:
         if getattr(e.orig, "sqlstate", None) == NOT_ALL_HELD:
             return None  # a row no longer had the units: nothing was written
         raise
+    if first is not None:
+        first.answered.append(answer)
     got = json.loads(text)
     ids = {(r[9], r[0]): r[8] for r in got}
     # the low-stock events are written by the statement itself
@@ -520,19 +522,30 @@ def _hold_at_once_sql(levels: int, rows: int, dialect: sa.Dialect) -> str:
         SELECT openoms_require_held(CAST(:levels AS INTEGER), count(DISTINCT v.id)),
             CAST(json_agg(json_build_array(v.id, v.sku_id, v.location_id, v.sku_code,
                 v.location_code, v.on_hand, v.reserved, v.safety_stock, h.id, h.owner_line))
-                AS TEXT)
+                AS TEXT),
+            NULL AS then_answer
         FROM level v JOIN held h ON h.stock_level_id = v.id
     """
     return str(sa.text(text).compile(dialect=dialect)).replace("first_gate", "TRUE", 1)
 
 
 @functools.lru_cache(maxsize=64)
-def _with_first(sql: str, ctes: str, gate: str) -> str:
+def _with_first(sql: str, ctes: str, gate: str, then_ctes: str, answer: str) -> str:
     """The hold's statement with rows written first: their CTEs lead the ``WITH`` list, and
-    the lock waits on their gate."""
-    return sql.replace("WITH wanted", f"WITH {ctes}, wanted", 1).replace(
+    the lock waits on their gate. ``then_ctes`` (``WritesFirst.then``) close the list, after
+    ``locks_taken``, which reads the updated stock rows (so every lock is taken by then),
+    and the statement returns ``answer`` too."""
+    sql = sql.replace("WITH wanted", f"WITH {ctes}, wanted", 1).replace(
         "WHERE TRUE", f"WHERE {gate}", 1
     )
+    if then_ctes:
+        sql = sql.replace(
+            "\n        SELECT openoms_require_held",
+            f",\n        locks_taken AS (SELECT count(*) AS n FROM level), {then_ctes}"
+            "\n        SELECT openoms_require_held",
+            1,
+        ).replace("NULL AS then_answer", f"{answer} AS then_answer", 1)
+    return sql
 
 
 @functools.lru_cache(maxsize=64)

@@ -187,13 +187,29 @@ def _place(
             base=_base_total(uow, data.currency, totals.total),
         )
         number = OrderNumber(uow.conn)
+        # The one statement that holds the stock, commits by itself, and numbers the order
+        # after its locks: the order row is then written by it alone, with its number.
+        numbered_there = (
+            number.at_commit
+            and bool(planned.holds)
+            and data.reservations_from is None
+            and uow.last_commits()
+        )
         written = writer.write_order(
-            uow, new, number.provisional, actor=actor, order_id=first.order_id()
+            uow,
+            new,
+            number.provisional,
+            actor=actor,
+            order_id=first.order_id(),
+            queue_order=not numbered_there,
         )
         checked = None
         if on_placement is not None:
             order = writer.as_order(written, number.provisional, new, [])
             checked = on_placement(uow, order, first.placement)
+        if numbered_there and not uow.last_commits():  # the hook wrote: BEGIN was sent
+            writer.queue_order_row(uow, written)  # numbered at COMMIT by the trigger
+            numbered_there = False
         owner = allocation.stock_owner(written.order_id)
         taken: list[Allocation] = []
         if expected is not None and data.reservations_from is not None:
@@ -202,6 +218,10 @@ def _place(
         # Else they ride on the hold's statement (on PostgreSQL), written before its locks:
         # the order itself, its lines and timeline, its screening, the audit entry.
         pending = uow.pending_first(last=number.at_commit) if planned.holds else None
+        if numbered_there:
+            assert pending is not None
+            assert pending.commits
+            pending = number.taken_by(pending, writer.order_row(written), writer.created(new))
         taken += allocation.reserve(uow, planned, owner, actor=actor, first=pending)
         if not number.at_commit:  # else the commit writes the event, with the number
             writer.record_created(uow, new, number.provisional)

@@ -79,7 +79,13 @@ def _first_int(rows: list[tuple[Any, ...]]) -> int:
 
 
 def write_order(
-    uow: UnitOfWork, new: NewOrder, number: str, *, actor: str, order_id: int | None
+    uow: UnitOfWork,
+    new: NewOrder,
+    number: str,
+    *,
+    actor: str,
+    order_id: int | None,
+    queue_order: bool = True,
 ) -> Written:
     """The order (arrived confirmed, then allocated or backordered as planned), its lines
     and its timeline with the sourcing reasons, under ``number`` (which may be
@@ -88,7 +94,10 @@ def write_order(
     With its id taken already (``order_id``, PostgreSQL) the rows are queued
     (``UnitOfWork.insert_later``): the statement that holds the order's stock writes them,
     before it locks any stock row (or the commit does, for an order with nothing to hold),
-    one round trip for all of it. Else they are inserted now and the insert gives the id."""
+    one round trip for all of it. Else they are inserted now and the insert gives the id.
+    Without ``queue_order`` the order row itself is left to the caller: for the hold's
+    statement to write it with its number (``numbering.OrderNumber.taken_by``), or to
+    :func:`queue_order_row`."""
     now = clock.now()
     values = _order_values(new, number, now)
     lines = _lines(new)
@@ -98,16 +107,27 @@ def write_order(
     ]
     events = _timeline(new, actor, now)
     if order_id is not None:
-        uow.insert_later(orders, {"id": order_id, **values})
+        written = Written(order_id, values, lines)
+        if queue_order:
+            queue_order_row(uow, written)
         for row in line_rows:
             uow.insert_later(order_lines, {"order_id": order_id, **row})
         for row in events:
             uow.insert_later(order_events, {"order_id": order_id, **row})
-        return Written(order_id, values, lines)
+        return written
     order_id = int(uow.conn.execute(_INSERT_ORDER, values).scalar_one())
     uow.conn.execute(_INSERT_LINES, [{"order_id": order_id, **row} for row in line_rows])
     uow.conn.execute(_INSERT_EVENTS, [{"order_id": order_id, **row} for row in events])
     return Written(order_id, values, lines)
+
+
+def order_row(written: Written) -> dict[str, Any]:
+    """The order's row as written (its id taken already)."""
+    return {"id": written.order_id, **written.values}
+
+
+def queue_order_row(uow: UnitOfWork, written: Written) -> None:
+    uow.insert_later(orders, order_row(written))
 
 
 def stored_email(email: str) -> str:
@@ -116,20 +136,19 @@ def stored_email(email: str) -> str:
 
 
 def record_created(uow: UnitOfWork, new: NewOrder, number: str) -> None:
-    """The ``order.created`` event (on PostgreSQL the commit writes it: migration 0007)."""
-    uow.record(
-        Event(
-            "order.created",
-            {
-                "number": number,
-                "channel": new.channel.code,
-                "status": new.status.value,
-                "total_amount": new.totals.total,
-                "currency": new.data.currency,
-            },
-            f"order:{number}",
-        )
-    )
+    """The ``order.created`` event (on PostgreSQL the statement that numbers the order
+    writes it: ``numbering``)."""
+    uow.record(Event("order.created", {"number": number, **created(new)}, f"order:{number}"))
+
+
+def created(new: NewOrder) -> dict[str, Any]:
+    """The ``order.created`` event's payload but the order's number."""
+    return {
+        "channel": new.channel.code,
+        "status": new.status.value,
+        "total_amount": new.totals.total,
+        "currency": new.data.currency,
+    }
 
 
 def _order_values(new: NewOrder, number: str, now: datetime) -> dict[str, Any]:
