@@ -1,6 +1,10 @@
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+
 import pytest
 
-from openoms.infra.db import normalize_url
+from openoms.infra.db import json_document, normalize_url
 from openoms.shared.errors import ValidationFailed
 from openoms.shared.pagination import decode_cursor, encode_cursor
 
@@ -30,3 +34,28 @@ def test_cursors_round_trip_and_garbage_is_refused() -> None:
     for garbage in ["!!!", "bm90IGpzb24", encode_cursor({"x": 1})[:-2] + "~~"]:
         with pytest.raises(ValidationFailed):
             decode_cursor(garbage)
+
+
+def test_a_json_document_writes_times_and_decimals_as_the_database_reads_them() -> None:
+    at = datetime(2026, 12, 7, 14, 45, 13, 677013, tzinfo=UTC)
+    value = [{"at": at, "rate": Decimal("0.21"), "n": 3, "none": None, "nested": {"a": [1]}}]
+
+    text = json_document(value)
+
+    assert json.loads(text) == [
+        {
+            "at": "2026-12-07T14:45:13.677013+00:00",
+            "rate": "0.21",
+            "n": 3,
+            "none": None,
+            "nested": {"a": [1]},
+        }
+    ]
+    assert json_document({1: "a"}) == '{"1":"a"}'  # as the standard library writes keys
+
+
+def test_a_json_document_refuses_a_naive_time_with_the_reason() -> None:
+    with pytest.raises(ValueError, match="naive datetimes are not stored"):
+        json_document([{"at": datetime(2026, 12, 7, 14, 45, tzinfo=UTC).replace(tzinfo=None)}])
+    with pytest.raises(TypeError):
+        json_document([{"what": object()}])

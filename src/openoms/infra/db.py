@@ -29,6 +29,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Generic, Protocol, TypeVar
 
+import orjson
 import psycopg
 import sqlalchemy as sa
 from psycopg import pq
@@ -716,7 +717,7 @@ def _grouped(queued: list[tuple[sa.Table, dict[str, Any]]]) -> tuple[Shape, str]
     groups: dict[tuple[sa.Table, tuple[str, ...]], list[dict[str, Any]]] = {}
     for table, row in queued:
         groups.setdefault((table, tuple(row)), []).append(row)
-    return tuple(groups), json.dumps(list(groups.values()), default=json_column_value)
+    return tuple(groups), json_document(list(groups.values()))
 
 
 @dataclass(frozen=True)
@@ -776,6 +777,22 @@ def _first_ctes(shape: Shape, dialect: sa.Dialect) -> str:
 @functools.lru_cache(maxsize=64)
 def _plain_insert(table: sa.Table) -> sa.Insert:
     return table.insert()
+
+
+_DOCUMENT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
+
+
+def json_document(value: Any) -> str:
+    """``value`` (rows, or any JSON-able data with times and decimals) as JSON text for a
+    parameter that PostgreSQL casts to ``jsonb``; times and decimals as
+    :func:`json_column_value` writes them. orjson: the standard library's encoder cost
+    about 60 µs of each order's CPU for its three documents, this one a tenth of that."""
+    try:
+        return orjson.dumps(value, default=json_column_value, option=_DOCUMENT).decode()
+    except orjson.JSONEncodeError as e:
+        if isinstance(e.__cause__, ValueError):  # a naive time: the reason, not orjson's
+            raise e.__cause__ from None
+        raise
 
 
 def json_column_value(value: Any) -> Any:

@@ -20,14 +20,13 @@ number, migration 0022) has nothing to do.
 from __future__ import annotations
 
 import functools
-import json
 import secrets
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from openoms.infra.db import WritesFirst, json_column_value, notices, populated_columns
+from openoms.infra.db import WritesFirst, json_document, notices, populated_columns
 from openoms.infra.sequences import next_number
 from openoms.orders.orm import orders
 
@@ -56,8 +55,8 @@ class OrderNumber:
         taken = first.then(
             _taken_ctes(tuple(row), self._dialect),
             {
-                "order_row": json.dumps(row, default=json_column_value),
-                "order_created": json.dumps(created),
+                "order_row": json_document(row),
+                "order_created": json_document(created),
                 "order_placed_at": row["placed_at"],
             },
             "(SELECT num FROM order_number)",
