@@ -19,6 +19,7 @@ from openoms.infra.db import (
     current_idempotency_claim,
     driver_rows,
     read_at_once,
+    reading,
 )
 from openoms.infra.outbox import outbox_events
 from openoms.inventory.model import OwnerType
@@ -119,6 +120,22 @@ def test_reads_send_no_begin_and_the_first_write_begins_the_transaction(
         assert audit_actions(db, actor) == []  # not committed yet
         uow.commit()
     assert audit_actions(db, actor) == ["a"]
+
+
+def test_plain_reads_marked_as_reads_send_no_begin(postgres_db: Database) -> None:
+    """``reading``: what placing a pickup order reads of its store, outside the first reads;
+    an unmarked statement begins the transaction as before."""
+    with postgres_db.uow().begin_at_first_write() as uow:
+        with reading(uow.conn):
+            assert uow.conn.execute(sa.text("SELECT 1")).scalar() == 1
+            with reading(uow.conn):  # nested: the outer block still reads afterwards
+                uow.conn.execute(sa.text("SELECT 2"))
+            uow.conn.execute(sa.text("SELECT 3"))
+        assert _status(uow) is IDLE
+        assert uow.last_commits()
+        uow.conn.execute(sa.text("SELECT 4"))
+        assert _status(uow) is INTRANS
+        assert not uow.last_commits()
 
 
 def test_a_write_that_begins_the_transaction_is_undone_by_a_rollback(

@@ -227,3 +227,58 @@ def test_the_number_is_read_back_where_notices_are_not_sent(postgres_url: str) -
     # the known customer's, numbered by its one write, which returns the number
     assert len(sent[1].statements) == 2
     assert "INSERT INTO sequences" in sent[1].statements[-1].sql
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("shape", ["pickup", "partly_backordered", "special_codes"])
+def test_an_order_numbered_by_its_hold_reads_back_as_it_was_answered(
+    postgres_db: Database, shape: str
+) -> None:
+    """A known customer's order, numbered and written by the statement that holds its stock,
+    in the shapes whose columns differ: no shipping address, backordered units, a priority."""
+    from openoms.locations import services as locations
+    from openoms.locations.model import LocationKind
+    from openoms.orders.model import SpecialCode
+    from openoms.orders.queries import get_order
+
+    [sku] = make_skus(postgres_db, 1)
+    store = make_location(postgres_db, kind=LocationKind.STORE).code
+    locations.update_location(postgres_db.uow(), store, {"can_pickup": True})
+    stock(postgres_db, sku, store, 3)
+    stock(postgres_db, sku, make_location(postgres_db).code, 3)  # a warehouse ships the rest
+    channel = make_channel(postgres_db, allow_backorder=True)
+    known = place_order(postgres_db.uow(), _input(channel, sku), actor="t").order
+    data = _input(channel, sku, known.email)
+    if shape == "pickup":
+        data = replace(data, shipping_address=None, pickup_location=store)
+    elif shape == "partly_backordered":
+        data = replace(data, lines=[LineInput(sku, 9, 1000)])
+    else:
+        data = replace(data, special_codes=[SpecialCode.VIP, SpecialCode.RUSH])
+
+    with recorded(postgres_db.engine) as seen:
+        answered = place_order(postgres_db.uow(), data, actor="t").order
+
+    assert sum("INSERT INTO sequences" in sent.sql for sent in seen.statements) == 1
+    assert _serial(answered.number) == _serial(known.number) + 1
+    stored = get_order(postgres_db.reader(), answered.number)
+    for field in (
+        "id",
+        "number",
+        "status",
+        "priority",
+        "special_codes",
+        "shipping_address",
+        "pickup_location",
+        "billing_address",
+        "total_amount",
+        "base_total_amount",
+        "sourcing",
+        "placed_at",
+        "tags",
+    ):
+        assert getattr(stored, field) == getattr(answered, field), field
+    assert [(ln.quantity_allocated, ln.quantity_backordered) for ln in stored.lines] == [
+        (ln.quantity_allocated, ln.quantity_backordered) for ln in answered.lines
+    ]
+    assert verify_ledger(postgres_db.reader()) == []

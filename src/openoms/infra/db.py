@@ -352,16 +352,27 @@ def read_at_once(conn: Connection, reads: Sequence[Read[Any]]) -> None:
         column, renamed = read_column(read, f"r{i}")
         columns.append(column)
         params.update(renamed)
-    lazy: LazyTransaction | None = conn.info.get(LAZY)
-    if lazy is not None:
-        lazy.reading = True  # no BEGIN for it in a unit that begins at its first write
-    try:
+    with reading(conn):
         (row,) = driver_rows(conn, "SELECT " + ", ".join(columns), params)
-    finally:
-        if lazy is not None:
-            lazy.reading = False
     for read, text in zip(reads, row, strict=True):
         read.set_from(text)
+
+
+@contextmanager
+def reading(conn: Connection) -> Iterator[None]:
+    """The statements of the block only read (plain SELECTs: no row locks, nothing a
+    transaction would keep): in a unit that begins at its first write and has not begun,
+    they send no BEGIN (see :meth:`UnitOfWork.begin_at_first_write`). Elsewhere nothing
+    changes."""
+    lazy: LazyTransaction | None = conn.info.get(LAZY)
+    if lazy is None or lazy.reading:
+        yield
+        return
+    lazy.reading = True
+    try:
+        yield
+    finally:
+        lazy.reading = False
 
 
 def read_column(read: Read[Any], prefix: str) -> tuple[str, dict[str, Any]]:

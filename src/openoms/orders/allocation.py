@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from openoms.channels.model import Channel
 from openoms.customers.model import PostalAddress
-from openoms.infra.db import UnitOfWork, WritesFirst
+from openoms.infra.db import UnitOfWork, WritesFirst, reading
 from openoms.inventory.model import OwnerType
 from openoms.inventory.services import owners
 from openoms.inventory.services import reservations as inventory
@@ -292,7 +292,8 @@ def _orders_today(uow: UnitOfWork, rows: list[inventory.SourcingRow]) -> dict[st
         if r.daily_order_capacity is not None:
             local = now.astimezone(ZoneInfo(r.timezone))
             since[r.location] = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return inventory.owners_since(uow, OwnerType.ORDER_LINE, since)
+    with reading(uow.conn):  # a count, no lock: no BEGIN for it
+        return inventory.owners_since(uow, OwnerType.ORDER_LINE, since)
 
 
 def _point(address: PostalAddress) -> tuple[policy.Point | None, str | None]:
@@ -311,7 +312,9 @@ def _pickup_store(
     code = destination.pickup_location
     if code is None:
         return None
-    found = next((s for s in locations.active_sites(uow) if s.code == code), None)
+    with reading(uow.conn):  # no BEGIN for it: the order's one write may still commit alone
+        sites = locations.active_sites(uow)
+    found = next((s for s in sites if s.code == code), None)
     if found is None or not found.can_pickup or not channel.may_ship_from(code):
         raise ValidationFailed.single(
             "pickup_location", f"{code} is not an active pickup store of channel {channel.code}"
