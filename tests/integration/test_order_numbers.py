@@ -3,6 +3,7 @@ order's stock, or at COMMIT), announced with the number."""
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
@@ -281,4 +282,49 @@ def test_an_order_numbered_by_its_hold_reads_back_as_it_was_answered(
     assert [(ln.quantity_allocated, ln.quantity_backordered) for ln in stored.lines] == [
         (ln.quantity_allocated, ln.quantity_backordered) for ln in answered.lines
     ]
+    assert verify_ledger(postgres_db.reader()) == []
+
+
+@pytest.mark.postgres
+def test_an_order_sent_again_while_the_first_is_open_waits_holding_nothing(
+    postgres_db: Database,
+) -> None:
+    """The same (channel, external id) from two transactions: the first written with a
+    provisional number and not committed yet (as under an Idempotency-Key), the second a
+    known customer's order, numbered by its hold. The second waits for the first before it
+    locks any stock row or the counter: a third order for the same SKU goes through
+    meanwhile, the first commits without a deadlock, and the second answers with it."""
+    [sku] = make_skus(postgres_db, 1)
+    stock(postgres_db, sku, make_location(postgres_db).code, 100)
+    channel = make_channel(postgres_db)
+    known = place_order(postgres_db.uow(), _input(channel, sku), actor="t").order
+    external_id = random_code("EXT")
+
+    with ThreadPoolExecutor(2) as pool, postgres_db.uow() as first:
+        row = first.conn.execute(sa.select(orders).where(orders.c.id == known.id)).mappings().one()
+        values = {k: v for k, v in row.items() if k != "id"}
+        provisional = OrderNumber(first.conn).provisional
+        first.conn.execute(
+            orders.insert().values(**{**values, "number": provisional, "external_id": external_id})
+        )
+        again = replace(_input(channel, sku, known.email), external_id=external_id)
+        second = pool.submit(place_order, postgres_db.uow(), again, actor="t")
+        time.sleep(0.3)  # the second is waiting for the first by now
+        assert not second.done()
+        third = pool.submit(
+            place_order, postgres_db.uow(), _input(channel, sku, known.email), actor="t"
+        )
+        assert third.result(timeout=20).order.status.value == "allocated"
+        assert not second.done()
+        first.commit()  # numbered by the trigger: the counter is free
+
+    placed = second.result(timeout=20)
+    assert not placed.created
+    with postgres_db.reader() as uow:
+        stored = (
+            uow.conn.execute(sa.select(orders.c.number).where(orders.c.external_id == external_id))
+            .scalars()
+            .all()
+        )
+    assert stored == [placed.order.number]
     assert verify_ledger(postgres_db.reader()) == []

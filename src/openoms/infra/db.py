@@ -756,13 +756,29 @@ class WritesFirst:
     answer: str = "NULL"
     answered: list[Any] = field(default_factory=list, compare=False)
 
-    def then(self, ctes: str, params: dict[str, Any], answer: str) -> WritesFirst:
+    def then(
+        self,
+        ctes: str,
+        params: dict[str, Any],
+        answer: str,
+        *,
+        before: tuple[str, str] | None = None,
+    ) -> WritesFirst:
         """The same, with ``ctes`` run after the statement's locks (only for a statement
-        that commits by itself: whatever they lock stays locked no longer than it)."""
+        that commits by itself: whatever they lock stays locked no longer than it).
+        ``before``: (name, CTE) of a claim the statement makes before its locks, after the
+        queued rows (an advisory lock, say), so that it waits for it holding nothing."""
         if not self.commits:
             raise ValueError("work after the locks rides only on a statement that commits")
+        ctes_first, gate = self.ctes, self.gate
+        if before is not None:
+            name, cte = before
+            ctes_first = f"{ctes_first}, {cte}"
+            gate = f"{gate} AND (SELECT count(*) FROM {name}) >= 0"
         return replace(
             self,
+            ctes=ctes_first,
+            gate=gate,
             params={**self.params, **params},
             then_ctes=ctes,
             answer=answer,
@@ -797,7 +813,9 @@ def json_document(value: Any) -> str:
     """``value`` (rows, or any JSON-able data with times and decimals) as JSON text for a
     parameter that PostgreSQL casts to ``jsonb``; times and decimals as
     :func:`json_column_value` writes them. orjson: the standard library's encoder cost
-    about 60 µs of each order's CPU for its three documents, this one a tenth of that."""
+    about 60 µs of each order's CPU for its three documents, this one a tenth of that.
+    Unlike it, orjson writes a float NaN or infinity as null (the standard library wrote
+    ``NaN``, which PostgreSQL refused) and encodes enums, UUIDs and dataclasses itself."""
     try:
         return orjson.dumps(value, default=json_column_value, option=_DOCUMENT).decode()
     except orjson.JSONEncodeError as e:
@@ -807,7 +825,7 @@ def json_document(value: Any) -> str:
 
 
 def json_column_value(value: Any) -> Any:
-    """For ``json.dumps`` of rows that PostgreSQL's ``jsonb_populate_record`` turns into
+    """For :func:`json_document` of rows that PostgreSQL's ``jsonb_populate_record`` turns into
     column values: times as ISO 8601 with their offset (which ``timestamptz`` reads back
     exactly; naive ones refused, as ``UtcDateTime`` refuses them), decimals as text."""
     if isinstance(value, datetime):

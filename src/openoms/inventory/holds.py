@@ -535,17 +535,23 @@ def _with_first(sql: str, ctes: str, gate: str, then_ctes: str, answer: str) -> 
     the lock waits on their gate. ``then_ctes`` (``WritesFirst.then``) close the list, after
     ``locks_taken``, which reads the updated stock rows (so every lock is taken by then),
     and the statement returns ``answer`` too."""
+    markers = ["WITH wanted", "WHERE TRUE", _LAST_SELECT, "NULL AS then_answer"]
+    if any(sql.count(marker) != 1 for marker in markers):  # the statement's text changed
+        raise AssertionError("the hold's statement lost a marker it is extended at")
     sql = sql.replace("WITH wanted", f"WITH {ctes}, wanted", 1).replace(
         "WHERE TRUE", f"WHERE {gate}", 1
     )
     if then_ctes:
         sql = sql.replace(
-            "\n        SELECT openoms_require_held",
+            _LAST_SELECT,
             f",\n        locks_taken AS (SELECT count(*) AS n FROM level), {then_ctes}"
-            "\n        SELECT openoms_require_held",
+            + _LAST_SELECT,
             1,
         ).replace("NULL AS then_answer", f"{answer} AS then_answer", 1)
     return sql
+
+
+_LAST_SELECT = "\n        SELECT openoms_require_held"
 
 
 @functools.lru_cache(maxsize=64)

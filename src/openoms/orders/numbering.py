@@ -32,6 +32,13 @@ from openoms.orders.orm import orders
 
 NUMBERED = "openoms:order_numbered"  # the trigger's notice; detail "<order id> <number>"
 
+# The transaction-scoped advisory lock on an order's (channel, external id), as the trigger
+# of migration 0023 takes it for a row written with a provisional number.
+EXTERNAL_ID_CLAIM = (
+    "order_claim AS (SELECT pg_advisory_xact_lock(CAST(%(claim_channel)s AS INTEGER),"
+    " hashtext(CAST(%(claim_external_id)s AS TEXT))))"
+)
+
 _NUMBER_OF = sa.select(orders.c.number).where(orders.c.id == sa.bindparam("order_id"))
 
 
@@ -51,15 +58,29 @@ class OrderNumber:
         its stock locks, takes the next number, writes the order ``row`` with it and the
         ``order.created`` event (``created``, its payload but the number), as the trigger
         does at commit for the other orders: the counter stays locked no longer than the
-        stock rows."""
+        stock rows.
+
+        The order row goes in after the locks too, so its (channel, external id) is checked
+        late; an order with an external id first claims it (``EXTERNAL_ID_CLAIM``, before
+        the locks, as every order with one does when its row goes in: migration 0023).
+        Another transaction placing the same order then makes this one wait before it has
+        locked anything, not while it holds the stock rows and the counter that the other
+        still needs."""
+        params = {
+            "order_row": json_document(row),
+            "order_created": json_document(created),
+            "order_placed_at": row["placed_at"],
+        }
+        before = None
+        if row.get("external_id") is not None:
+            params["claim_channel"] = row["channel_id"]
+            params["claim_external_id"] = row["external_id"]
+            before = ("order_claim", EXTERNAL_ID_CLAIM)
         taken = first.then(
             _taken_ctes(tuple(row), self._dialect),
-            {
-                "order_row": json_document(row),
-                "order_created": json_document(created),
-                "order_placed_at": row["placed_at"],
-            },
+            params,
             "(SELECT num FROM order_number)",
+            before=before,
         )
         self._taken = taken
         return taken
@@ -70,7 +91,9 @@ class OrderNumber:
         if not self.at_commit:
             return self.provisional
         if self._taken is not None and self._taken.answered:
-            return str(self._taken.answered[0])
+            number = self._taken.answered[0]
+            assert number is not None, "the statement that numbers the order returns it"
+            return str(number)
         wanted = f"{order_id} "
         for detail in reversed(notices(conn, NUMBERED)):
             if detail.startswith(wanted):
