@@ -10,15 +10,26 @@ from dataclasses import replace
 import pytest
 import sqlalchemy as sa
 
+from openoms.identity.orm import audit_log
 from openoms.infra.db import Database, UnitOfWork
 from openoms.infra.outbox import outbox_events
+from openoms.inventory.orm import stock_levels
 from openoms.inventory.verify import verify_ledger
 from openoms.orders.model import Order
 from openoms.orders.numbering import OrderNumber
 from openoms.orders.orm import orders
 from openoms.orders.placement import LineInput, NewOrderFacts, OrderInput, place_order
+from openoms.shared import clock
 from openoms.shared.errors import OmsError
-from tests.builders import address, make_channel, make_location, make_skus, random_code, stock
+from tests.builders import (
+    address,
+    audit_actions,
+    make_channel,
+    make_location,
+    make_skus,
+    random_code,
+    stock,
+)
 from tests.sql_events import recorded
 
 
@@ -328,3 +339,86 @@ def test_an_order_sent_again_while_the_first_is_open_waits_holding_nothing(
         )
     assert stored == [placed.order.number]
     assert verify_ledger(postgres_db.reader()) == []
+
+
+@pytest.mark.postgres
+def test_an_order_waiting_for_its_stock_holds_no_number(postgres_db: Database) -> None:
+    """A known customer's order, numbered by its hold, that waits for a stock row another
+    transaction holds does not hold the counter meanwhile: an order for another SKU takes the
+    next number, and the waiting one the number after it."""
+    hot, other = make_skus(postgres_db, 2)
+    location = make_location(postgres_db).code
+    stock(postgres_db, hot, location, 10)
+    stock(postgres_db, other, location, 10)
+    channel = make_channel(postgres_db)
+    known = place_order(postgres_db.uow(), _input(channel, hot), actor="t").order
+
+    with ThreadPoolExecutor(2) as pool, postgres_db.uow() as blocker:
+        blocker.conn.execute(
+            sa.select(stock_levels.c.id).where(stock_levels.c.sku_code == hot).with_for_update()
+        ).all()
+        waiting = pool.submit(place_order, postgres_db.uow(), _sent(channel, hot, known), actor="t")
+        time.sleep(0.3)  # waiting for the stock row by now
+        assert not waiting.done()
+        passing = pool.submit(
+            place_order, postgres_db.uow(), _sent(channel, other, known), actor="t"
+        ).result(timeout=20)
+        assert not waiting.done()
+        blocker.commit()
+
+    assert _serial(passing.order.number) == _serial(known.number) + 1
+    assert _serial(waiting.result(timeout=20).order.number) == _serial(known.number) + 2
+
+
+def _sent(channel: str, sku: str, customer: Order) -> OrderInput:
+    """A known customer's order with an external id, as a channel sends it."""
+    return replace(_input(channel, sku, customer.email), external_id=random_code("X"))
+
+
+class _WritesOnPlacement:
+    """A screening hook that writes (so the unit of work begins its transaction) instead of
+    only queueing rows."""
+
+    def __init__(self, actor: str) -> None:
+        self.actor = actor
+
+    def read_first(self, _uow: UnitOfWork, _order: NewOrderFacts) -> None:
+        return None
+
+    def __call__(self, uow: UnitOfWork, _order: Order, _read: object) -> None:
+        uow.conn.execute(
+            sa.insert(audit_log).values(at=clock.now(), actor=self.actor, action="x", data={})
+        )
+
+
+@pytest.mark.postgres
+def test_an_order_whose_hook_began_the_transaction_is_numbered_at_commit(
+    postgres_db: Database,
+) -> None:
+    [sku] = make_skus(postgres_db, 1)
+    stock(postgres_db, sku, make_location(postgres_db).code, 10)
+    channel = make_channel(postgres_db)
+    known = place_order(postgres_db.uow(), _input(channel, sku), actor="t").order
+    actor = random_code("user:")
+
+    with recorded(postgres_db.engine) as seen:
+        order = place_order(
+            postgres_db.uow(),
+            _input(channel, sku, known.email),
+            actor="t",
+            on_placement=_WritesOnPlacement(actor),
+        ).order
+
+    assert not any("INSERT INTO sequences" in sent.sql for sent in seen.statements)
+    assert _serial(order.number) == _serial(known.number) + 1
+    assert audit_actions(postgres_db, actor) == ["x"]
+    with postgres_db.reader() as uow:
+        stored = uow.conn.execute(
+            sa.select(orders.c.number).where(orders.c.id == order.id)
+        ).scalar_one()
+        created = uow.conn.execute(
+            sa.select(sa.func.count())
+            .select_from(outbox_events)
+            .where(outbox_events.c.aggregate == f"order:{order.number}")
+        ).scalar_one()
+    assert (stored, created) == (order.number, 1)
