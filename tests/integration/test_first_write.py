@@ -138,6 +138,19 @@ def test_plain_reads_marked_as_reads_send_no_begin(postgres_db: Database) -> Non
         assert not uow.last_commits()
 
 
+def test_a_statement_run_as_a_read_must_be_a_plain_read(postgres_db: Database) -> None:
+    """A row lock outside a transaction would be let go at once: refused, not run."""
+    with postgres_db.uow().begin_at_first_write() as uow:
+        for statement in (
+            "SELECT id FROM stock_levels FOR UPDATE",
+            "select id from stock_levels for no key update",
+            "UPDATE stock_levels SET reserved = reserved WHERE false",
+        ):
+            with reading(uow.conn), pytest.raises(RuntimeError, match="not a plain read"):
+                uow.conn.execute(sa.text(statement))
+        assert _status(uow) is IDLE  # none of them ran
+
+
 def test_a_write_that_begins_the_transaction_is_undone_by_a_rollback(
     postgres_db: Database,
 ) -> None:

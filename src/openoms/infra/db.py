@@ -123,11 +123,15 @@ class LazyTransaction:
     done: bool = False  # the last statement ran, and committed
 
 
-def _begin_before_write(conn: Connection, *_statement: Any) -> None:
+def _begin_before_write(conn: Connection, _cursor: Any, statement: str, *_rest: Any) -> None:
     """``before_cursor_execute``: in a unit of work that begins at its first write, BEGIN
     before any statement that is neither a read nor the unit's last."""
     state: LazyTransaction | None = conn.info.get(LAZY)
-    if state is None or state.begun or state.reading:
+    if state is None or state.begun:
+        return
+    if state.reading:
+        if not _plain_read(statement):  # outside a transaction it would keep nothing
+            raise RuntimeError(f"not a plain read, run as one: {statement[:80]}")
         return
     if state.done:
         raise RuntimeError("a statement after the unit of work's last one, which committed")
@@ -137,6 +141,14 @@ def _begin_before_write(conn: Connection, *_statement: Any) -> None:
     assert driver is not None
     driver.execute("BEGIN", prepare=False)
     state.begun = True
+
+
+_ROW_LOCK = re.compile(r"\bFOR\s+(UPDATE|SHARE|NO\s+KEY\s+UPDATE|KEY\s+SHARE)\b", re.I)
+
+
+def _plain_read(statement: str) -> bool:
+    """A SELECT that locks no row (what runs as a read in a unit not begun yet)."""
+    return statement.lstrip()[:6].upper() == "SELECT" and _ROW_LOCK.search(statement) is None
 
 
 def notices(conn: Connection, message: str) -> list[str]:
