@@ -98,6 +98,22 @@ def stock(
     )
 
 
+def stock_level(db: Database, units: int, safety: int = 0) -> tuple[int, str]:
+    """A new SKU stocked with ``units`` at a new location: its stock row's id, and the SKU."""
+    from openoms.inventory.orm import stock_levels
+    from openoms.inventory.services.stock import set_safety_stock
+
+    sku, site = make_sku(db), make_location(db).code
+    stock(db, sku, site, units)
+    if safety:
+        set_safety_stock(db.uow(), site, sku, safety, actor="test")
+    with db.reader() as uow:
+        level = uow.conn.execute(
+            sa.select(stock_levels.c.id).where(stock_levels.c.sku_code == sku)
+        ).scalar_one()
+    return int(level), sku
+
+
 def make_channel(
     db: Database,
     *,

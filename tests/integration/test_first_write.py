@@ -27,14 +27,7 @@ from openoms.inventory.orm import reservations, stock_levels, stock_movements
 from openoms.inventory.services.reservations import PlannedHold, StockMoved, hold_planned
 from openoms.shared import clock
 from openoms.shared.events import Event
-from tests.builders import (
-    audit_actions,
-    make_location,
-    make_sku,
-    queue_audit_actions,
-    random_code,
-    stock,
-)
+from tests.builders import audit_actions, queue_audit_actions, random_code, stock_level
 
 IDLE = pq.TransactionStatus.IDLE
 INTRANS = pq.TransactionStatus.INTRANS
@@ -51,22 +44,6 @@ def _one_read(uow: UnitOfWork) -> Read[int]:
         return int(rows[0][0])
 
     return Read("SELECT 41 + 1", {}, first, lambda _conn: 42)
-
-
-def _level(db: Database, units: int, safety: int = 0) -> tuple[int, str]:
-    sku, site = make_sku(db), make_location(db).code
-    stock(db, sku, site, units)
-    with db.uow() as uow:
-        level = int(
-            uow.conn.execute(
-                sa.update(stock_levels)
-                .where(stock_levels.c.sku_code == sku)
-                .values(safety_stock=safety)
-                .returning(stock_levels.c.id)
-            ).scalar_one()
-        )
-        uow.commit()
-    return level, sku
 
 
 def _hold(uow: UnitOfWork, level: int, quantity: int, owner: str, *, last: bool) -> list[int]:
@@ -173,7 +150,7 @@ def test_a_last_statement_commits_by_itself_with_the_rows_queued_before_it(
 ) -> None:
     # given a unit that read, queued two rows and recorded an event
     db, actor = postgres_db, random_code("user:")
-    level, _sku = _level(db, 5)
+    level, _sku = stock_level(db, 5)
     owner, event_id = random_code("M"), random_code("evt-")
     with db.uow().begin_at_first_write() as uow:
         read_at_once(uow.conn, [_one_read(uow)])
@@ -200,7 +177,7 @@ def test_a_last_statement_that_cannot_hold_everything_writes_nothing(
     postgres_db: Database,
 ) -> None:
     db, actor = postgres_db, random_code("user:")
-    level, _sku = _level(db, 1)
+    level, _sku = stock_level(db, 1)
     owner = random_code("M")
 
     def ask_two() -> None:
@@ -220,7 +197,7 @@ def test_a_last_statement_that_cannot_hold_everything_writes_nothing(
 
 def test_nothing_may_be_written_after_the_last_statement(postgres_db: Database) -> None:
     db, actor = postgres_db, random_code("user:")
-    level, _sku = _level(db, 5)
+    level, _sku = stock_level(db, 5)
     with db.uow().begin_at_first_write() as uow:
         _hold(uow, level, 1, random_code("M"), last=True)
         queue_audit_actions(uow, actor, "too late")
@@ -250,7 +227,7 @@ def test_a_unit_that_began_is_an_ordinary_transaction_to_its_commit(
     postgres_db: Database,
 ) -> None:
     db, actor = postgres_db, random_code("user:")
-    level, _sku = _level(db, 5)
+    level, _sku = stock_level(db, 5)
     owner = random_code("M")
     with db.uow().begin_at_first_write() as uow:
         uow.conn.execute(
@@ -281,7 +258,7 @@ def test_a_request_that_spends_an_idempotency_key_is_an_ordinary_transaction(
 def test_a_hold_down_to_safety_stock_writes_its_low_stock_event_in_either_mode(
     db: Database,
 ) -> None:
-    level, sku = _level(db, 5, safety=2)
+    level, sku = stock_level(db, 5, safety=2)
     with db.uow().begin_at_first_write() as uow:
         _hold(uow, level, 3, random_code("M"), last=True)
         uow.commit()
@@ -319,7 +296,7 @@ def test_a_connection_lost_during_the_last_statement_leaves_the_unit_closed_clea
     postgres_db: Database,
 ) -> None:
     db = postgres_db
-    level, _sku = _level(db, 5)
+    level, _sku = stock_level(db, 5)
     owner = random_code("M")
 
     def lose_the_connection_and_hold() -> None:

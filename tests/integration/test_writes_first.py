@@ -18,26 +18,8 @@ from openoms.inventory.orm import stock_levels
 from openoms.inventory.services.reservations import PlannedHold, StockMoved, hold_planned
 from openoms.orders import allocation
 from openoms.shared import clock
-from tests.builders import (
-    audit_actions,
-    make_location,
-    make_sku,
-    queue_audit_actions,
-    random_code,
-    stock,
-)
+from tests.builders import audit_actions, queue_audit_actions, random_code, stock_level
 from tests.sql_events import recorded
-
-
-def _level(db: Database, units: int) -> int:
-    sku, site = make_sku(db), make_location(db).code
-    stock(db, sku, site, units)
-    with db.reader() as uow:
-        return int(
-            uow.conn.execute(
-                sa.select(stock_levels.c.id).where(stock_levels.c.sku_code == sku)
-            ).scalar_one()
-        )
 
 
 def _hold(uow: UnitOfWork, level: int, quantity: int, first: WritesFirst | None) -> list[int]:
@@ -53,7 +35,7 @@ def _hold(uow: UnitOfWork, level: int, quantity: int, first: WritesFirst | None)
 
 def test_rows_written_first_are_written_once_in_order_with_the_hold(db: Database) -> None:
     # given: two audit rows and an outbox event queued, and a stock row with units
-    level, actor, event_id = _level(db, 5), random_code("user:"), random_code("evt-")
+    level, actor, event_id = stock_level(db, 5)[0], random_code("user:"), random_code("evt-")
     with db.uow() as uow, recorded(db.engine) as sent:
         queue_audit_actions(uow, actor, "first")
         uow.insert_later(
@@ -96,7 +78,7 @@ def test_with_nothing_queued_there_is_nothing_to_write_first(db: Database) -> No
 
 
 def test_a_hold_that_finds_too_few_units_drops_the_rows_written_first(db: Database) -> None:
-    level, actor = _level(db, 1), random_code("user:")
+    level, actor = stock_level(db, 1)[0], random_code("user:")
     with db.uow() as uow:
         queue_audit_actions(uow, actor, "lost")
         with pytest.raises(StockMoved):
@@ -112,7 +94,7 @@ def test_a_request_audit_entry_written_first_is_written_again_after_a_rollback(
     from openoms.identity.services.audit import Origin, RequestAudit
     from openoms.infra.db import current_commit_record
 
-    level, actor = _level(db, 1), random_code("user:")
+    level, actor = stock_level(db, 1)[0], random_code("user:")
     record = RequestAudit("POST", "/api/v1/orders", Origin("192.0.2.1"), actor=actor)
     token = current_commit_record.set(record)
     try:
@@ -149,7 +131,7 @@ def test_rows_written_first_are_in_before_the_hold_waits_for_a_locked_stock_row(
     locked, the queued rows' ids were already drawn (a sequence moves outside
     transactions), and the hold goes through once the row is free."""
     db = postgres_db
-    level, actor = _level(db, 5), random_code("user:")
+    level, actor = stock_level(db, 5)[0], random_code("user:")
     last_id = sa.text("SELECT last_value FROM audit_log_id_seq")
     with db.connection() as probe:
         probe.execute(sa.text("SELECT nextval('audit_log_id_seq')"))
