@@ -269,3 +269,29 @@ def test_the_console_works_from_the_keyboard(desktop: Page) -> None:
     page.keyboard.type("SO-000001")
     page.keyboard.press("Enter")
     expect(page.locator("td[data-label=Order]")).to_have_count(1)
+
+
+# Each link of the top navigation as the window shows it: its box, and the window's width.
+NAV_LINKS = """
+[...document.querySelectorAll('header.top nav a')].map(a => {
+  const box = a.getBoundingClientRect();
+  return {text: a.textContent.trim(), left: box.left, right: box.right, top: box.top};
+})
+"""
+
+
+@pytest.mark.parametrize("width", [1280, 900])
+def test_every_navigation_link_is_in_sight_on_a_desktop(width: int, desktop: Page) -> None:
+    """The administrator's navigation has more links than one row holds: past a phone's
+    width they wrap into rows instead of scrolling out of sight."""
+    page = desktop
+    page.set_viewport_size({"width": width, "height": 800})
+    sign_in(page, "admin")
+    page.goto("/console/orders")
+    links = page.evaluate(NAV_LINKS)
+    assert len(links) >= 12, links  # the admin's links: more than a row of 1280 px holds
+    hidden = [link["text"] for link in links if link["left"] < 0 or link["right"] > width]
+    assert hidden == [], f"links out of sight at {width} px: {hidden}"
+    assert len({round(link["top"]) for link in links}) >= 2  # wrapped, not squeezed
+    nav = "document.querySelector('header.top nav')"
+    assert page.evaluate(f"{nav}.scrollWidth <= {nav}.clientWidth")
