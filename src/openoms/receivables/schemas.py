@@ -56,8 +56,8 @@ class CompanyIn(Strict):
 class CompanyUpdate(Strict):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     payment_terms: PaymentTerms | None = None
-    credit_limit: str | None = Field(default=None, description='"" removes the limit')
-    vat_id: str | None = Field(default=None, max_length=40)
+    credit_limit: str | None = Field(default=None, description='"" or null removes the limit')
+    vat_id: str | None = Field(default=None, max_length=40, description='"" or null removes it')
     is_active: bool | None = None
 
 

@@ -86,6 +86,30 @@ def test_a_company_with_terms_a_limit_and_contacts(api: ApiClient) -> None:
     assert taken.status_code == 409
 
 
+def test_a_null_removes_a_companys_limit_and_vat_id_and_is_refused_elsewhere(
+    api: ApiClient,
+) -> None:
+    code, _ = company(api)
+    assert api.patch(f"/companies/{code}", {"vat_id": "NL001234567B01"}).status_code == 200
+    refused = api.patch(
+        f"/companies/{code}",
+        {"name": None, "payment_terms": None, "is_active": None, "credit_limit": None},
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert set(field_errors(refused)) == {"name", "payment_terms", "is_active"}
+    kept = api.get(f"/companies/{code}").json()  # nothing of the refused change was made
+    assert (kept["name"], kept["payment_terms"], kept["is_active"]) == (
+        "Acme Retail BV",
+        "net_30",
+        True,
+    )
+    assert (kept["credit_limit"]["amount"], kept["vat_id"]) == ("1000.00", "NL001234567B01")
+    removed = api.patch(f"/companies/{code}", {"credit_limit": None, "vat_id": None})
+    assert removed.status_code == 200, removed.text
+    assert (removed.json()["credit_limit"], removed.json()["vat_id"]) == (None, "")
+
+
 @pytest.mark.covers(
     "POST /quotes",
     "GET /quotes",
