@@ -15,7 +15,6 @@ from openoms.customers.schemas import (
     EmailIn,
 )
 from openoms.identity.model import Permission as P
-from openoms.shared.errors import FieldError, ValidationFailed
 from openoms.web.auth import permit
 from openoms.web.deps import ReadUow, WriteUow
 from openoms.web.schemas import Page
@@ -50,11 +49,7 @@ def get_customer(number: str, uow: ReadUow) -> CustomerOut:
 
 @router.patch("/customers/{number}", dependencies=[permit(P.CUSTOMERS_EDIT)])
 def update_customer(number: str, body: CustomerUpdate, uow: WriteUow) -> CustomerOut:
-    nulls = [k for k in body.model_fields_set if getattr(body, k) is None]
-    if nulls:
-        raise ValidationFailed([FieldError(k, "must not be null") for k in nulls])
-    changes = {k: getattr(body, k) for k in body.model_fields_set}
-    return CustomerOut.of(services.update_customer(uow, number, changes))
+    return CustomerOut.of(services.update_customer(uow, number, body.fields_sent()))
 
 
 @router.post(

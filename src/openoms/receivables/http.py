@@ -64,17 +64,10 @@ def get_company(code: str, uow: ReadUow) -> CompanyOut:
 
 @router.patch("/companies/{code}", dependencies=[permit(P.INVOICES_MANAGE)])
 def update_company(code: str, body: CompanyUpdate, db: DbDep) -> CompanyOut:
-    # null removes what may be removed (the credit limit, the VAT id) and is refused for the
-    # rest, which a company cannot be without
-    nulls = [
-        k
-        for k in sorted(body.model_fields_set)
-        if getattr(body, k) is None and k not in ("credit_limit", "vat_id")
-    ]
-    if nulls:
-        raise ValidationFailed([FieldError(k, "must not be null") for k in nulls])
+    # null removes what a company can be without (its credit limit, its VAT id)
+    changes = body.fields_sent(nullable=("credit_limit", "vat_id"))
     current = companies.get_company(db.reader(), code)
-    changes = {k: getattr(body, k) for k in body.model_fields_set if k != "credit_limit"}
+    changes.pop("credit_limit", None)
     if "vat_id" in changes and changes["vat_id"] is None:
         changes["vat_id"] = ""
     if "credit_limit" in body.model_fields_set:

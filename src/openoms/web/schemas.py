@@ -17,6 +17,15 @@ T = TypeVar("T")
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    def fields_sent(self, *, nullable: tuple[str, ...] = ()) -> dict[str, Any]:
+        """A partial update's fields as sent. A null is refused (422, one error per field)
+        except for the ``nullable`` fields, where it removes the value."""
+        given = self.model_fields_set
+        nulls = [k for k in sorted(given) if getattr(self, k) is None and k not in nullable]
+        if nulls:
+            raise ValidationFailed([FieldError(k, "must not be null") for k in nulls])
+        return {k: getattr(self, k) for k in given}
+
 
 class MoneyIn(Strict):
     """An amount in major units as a decimal string ("19.99") and its ISO 4217 currency."""
